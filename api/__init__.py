@@ -1,0 +1,1 @@
+"""orderplan's HTTP service (FastAPI app, persistence, workers)."""

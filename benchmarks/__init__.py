@@ -1,0 +1,1 @@
+"""Benchmark harness: scenario generator, instance importers and reports."""

@@ -1,0 +1,1 @@
+"""orderplan's engine: domain model, CP-SAT model building, solving, checking, explaining."""

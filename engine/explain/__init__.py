@@ -1,0 +1,1 @@
+"""Explanations: KPIs and infeasibility diagnosis."""

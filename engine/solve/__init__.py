@@ -1,0 +1,1 @@
+"""Solving: parameters, the CP-SAT solve loop, extraction of plans."""
