@@ -1,4 +1,4 @@
-"""The one-minute planning grid: instants as minutes from the horizon start, working time as intervals.
+"""The one-minute planning grid: instants as minutes from the horizon start, open time as intervals.
 
 Every engine part (model building, dispatching, explanations) reads time
 through :class:`TimeGrid`, so calendars are expanded once and the same way.

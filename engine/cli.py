@@ -1,0 +1,251 @@
+"""The ``orderplan`` command: solve, check and describe scenarios.
+
+Exit codes: 0 a plan, 1 a plan that fails the checker, 2 an invalid scenario
+or plan file, 3 proven infeasible, 4 no plan within the time limit.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from engine.io import ScenarioError, dump_plan, load_scenario, parse_document
+from engine.model import Plan, Scenario, Status
+
+EXIT_PLAN, EXIT_VIOLATIONS, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
+
+app = typer.Typer(
+    name="orderplan",
+    help="Optimal order priority and production schedules from scenario files.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+def _load(path: Path) -> Scenario:
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        err.print(f"[bold red]error:[/] invalid scenario {path}: {len(exc.problems)} problem(s)")
+        for problem in exc.problems:
+            err.print(f"  {problem}", markup=False)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def _parse_params(pairs: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            err.print(f"[bold red]error:[/] --param {pair!r}: write it as key=value")
+            raise typer.Exit(EXIT_INVALID)
+        try:
+            params[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key] = raw
+    return params
+
+
+@app.command()
+def solve(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML or JSON).")],
+    time_limit: Annotated[float, typer.Option(help="Seconds the solve may take.", min=0.01)] = 30.0,
+    workers: Annotated[int, typer.Option(help="CP-SAT search workers.", min=1, max=64)] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed.", min=0)] = 0,
+    method: Annotated[str, typer.Option(help="cp (optimizer) or dispatch (heuristic).")] = "cp",
+    profile: Annotated[str | None, typer.Option(help="CP-SAT parameter profile.")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option(help="Extra CP-SAT parameter key=value (repeatable).")
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the plan JSON here (default: stdout).")
+    ] = None,
+    summary: Annotated[bool, typer.Option(help="Print a plan summary table.")] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,
+) -> None:
+    """Solve a scenario and write its plan as JSON, with live progress on stderr."""
+    from engine.solve import Progress, SolveParams
+    from engine.solve import solve as run_solve
+
+    if method not in ("cp", "dispatch"):
+        err.print(f"[bold red]error:[/] --method {method!r}: choose cp or dispatch")
+        raise typer.Exit(EXIT_INVALID)
+    loaded = _load(scenario)
+    try:
+        params = SolveParams(
+            time_limit=time_limit,
+            workers=workers,
+            seed=seed,
+            method=method,
+            profile=profile,
+            cp_sat=_parse_params(param or []),
+        )
+    except ValidationError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(EXIT_INVALID) from None
+
+    def show(p: Progress) -> None:
+        if quiet:
+            return
+        bound = "-" if p.bound is None else f"{p.bound:.4f}"
+        gap = "-" if p.gap is None else f"{100 * p.gap:.2f}%"
+        err.print(
+            f"{p.elapsed:7.2f}s  {p.source:<8} incumbent {p.objective:.4f}  "
+            f"bound {bound}  gap {gap}"
+        )
+
+    if not quiet:
+        err.print(
+            f"solving {scenario} ({len(loaded.orders)} orders) with {method}, "
+            f"{workers} worker(s), up to {time_limit:g} s"
+        )
+    try:
+        result = run_solve(loaded, params, on_progress=show)
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(EXIT_INVALID) from None
+    text = dump_plan(result.plan)
+    if out_file is not None:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(text + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(text + "\n")
+    plan = result.plan
+    if result.has_plan:
+        if not quiet:
+            err.print(
+                f"[bold green]{plan.status.value}[/]: objective {plan.objective.total:.4f}, "
+                f"bound {plan.bound if plan.bound is not None else '-'}, "
+                f"{result.seconds:.2f} s" + (f", plan written to {out_file}" if out_file else "")
+            )
+        if summary:
+            print_summary(plan, Console(stderr=out_file is None, highlight=False))
+        raise typer.Exit(EXIT_PLAN)
+    colour = "red" if result.status == Status.INFEASIBLE else "yellow"
+    err.print(f"[bold {colour}]{result.status.value}[/]: no plan")
+    for reason in plan.reasons:
+        err.print(f"  - {reason}", markup=False)
+    raise typer.Exit(EXIT_INFEASIBLE if result.status == Status.INFEASIBLE else EXIT_NO_PLAN)
+
+
+def print_summary(plan: Plan, console: Console) -> None:
+    """A planner's summary of a plan: objective terms and the order table."""
+    terms = Table(title=f"{plan.scenario}: {plan.status.value}", show_header=True)
+    for column in ("total", "tardiness", "rejection", "makespan", "changeover", "bound"):
+        terms.add_column(column, justify="right")
+    o = plan.objective
+    terms.add_row(
+        *(f"{x:.4f}" for x in (o.total, o.tardiness, o.rejection, o.makespan, o.changeover)),
+        "-" if plan.bound is None else f"{plan.bound:.4f}",
+    )
+    console.print(terms)
+    table = Table(title="orders by priority", show_header=True)
+    for column in ("priority", "order", "customer", "tier", "due", "completion", "late", "source"):
+        table.add_column(column)
+    ordered = sorted(plan.orders, key=lambda x: (x.priority is None, x.priority or 0, x.id))
+    for order in ordered:
+        if not order.accepted:
+            table.add_row(
+                "-",
+                order.id,
+                order.customer or "",
+                order.tier or "",
+                _short(order.due),
+                "[red]rejected[/]",
+                "",
+                "",
+            )
+            continue
+        late = order.tardiness_minutes or 0
+        sources = sorted({line.source for line in order.lines})
+        table.add_row(
+            str(order.priority),
+            order.id,
+            order.customer or "",
+            order.tier or "",
+            _short(order.due),
+            _short(order.completion),
+            f"[red]{late / 60:.1f} h[/]" if late else "on time",
+            "+".join(sources),
+        )
+    console.print(table)
+    accepted = [x for x in plan.orders if x.accepted]
+    late_count = sum(1 for x in accepted if x.tardiness_minutes)
+    console.print(
+        f"{len(accepted)} accepted, {len(plan.orders) - len(accepted)} rejected, "
+        f"{late_count} late; {len(plan.assignments)} operations scheduled"
+    )
+
+
+def _short(value: Any) -> str:
+    return value.strftime("%a %d %b %H:%M") if value is not None else ""
+
+
+@app.command()
+def check(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file.")],
+    plan: Annotated[Path, typer.Argument(help="Plan JSON file.")],
+) -> None:
+    """Verify a plan against every rule of its scenario and recompute its objective."""
+    from engine.check import check_plan
+
+    loaded = _load(scenario)
+    try:
+        data = parse_document(plan.read_text(encoding="utf-8"), str(plan))
+    except (OSError, ScenarioError) as exc:
+        err.print(f"[bold red]error:[/] cannot read plan {plan}: {exc}")
+        raise typer.Exit(EXIT_INVALID) from None
+    if not isinstance(data, dict):
+        err.print(f"[bold red]error:[/] plan {plan} is not a JSON object")
+        raise typer.Exit(EXIT_INVALID)
+    report = check_plan(loaded, data)
+    terms = ", ".join(f"{k} {v:.4f}" for k, v in report.objective.items())
+    if report.ok:
+        out.print(f"[bold green]ok[/]: plan satisfies every rule; recomputed objective: {terms}")
+        raise typer.Exit(EXIT_PLAN)
+    out.print(f"[bold red]{len(report.violations)} violation(s)[/]")
+    for violation in report.violations:
+        out.print(f"  - {violation}", markup=False)
+    out.print(f"recomputed objective: {terms}")
+    raise typer.Exit(EXIT_VIOLATIONS)
+
+
+@app.command()
+def schema(
+    kind: Annotated[str, typer.Argument(help="scenario or plan")] = "scenario",
+) -> None:
+    """Print the JSON Schema of scenario (or plan) files."""
+    if kind not in ("scenario", "plan"):
+        err.print(f"[bold red]error:[/] unknown schema {kind!r}: choose scenario or plan")
+        raise typer.Exit(EXIT_INVALID)
+    model = Scenario if kind == "scenario" else Plan
+    sys.stdout.write(json.dumps(model.model_json_schema(by_alias=True), indent=2) + "\n")
+
+
+@app.command()
+def validate(scenario: Annotated[Path, typer.Argument(help="Scenario file.")]) -> None:
+    """Validate a scenario file and report every problem with its path."""
+    loaded = _load(scenario)
+    out.print(
+        f"[bold green]ok[/]: {loaded.name}: {len(loaded.orders)} orders, "
+        f"{len(loaded.machines)} machines, {len(loaded.staff)} staff"
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

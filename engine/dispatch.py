@@ -1,0 +1,285 @@
+"""A fast dispatching heuristic: serial schedule generation in priority order.
+
+Orders are taken by a priority rule (tier-weighted due date); each line is
+served from stock while stock lasts, otherwise its operations are placed one
+after the other at the earliest time where machine, crew, calendars,
+changeovers and materials allow, choosing the machine that finishes first.
+Optional orders are rejected when they do not fit or cost more late than
+their value. The result hints CP-SAT and stands alone (``--method dispatch``).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from engine.problem import LineData, Mode, OpData, OrderData, ProblemData
+from engine.schedule import Schedule, ScheduledOp, terms
+from engine.timegrid import Intervals
+
+
+@dataclass
+class _Timeline:
+    """Busy intervals of one resource, sorted by start: ``(start, end, family)``."""
+
+    busy: list[tuple[int, int, str | None]] = field(default_factory=list)
+
+    def conflict(self, start: int, end: int, family: str | None, changeover: int) -> int | None:
+        """The earliest start after the first conflict with ``[start, end)``, or None if free."""
+        i = bisect.bisect_left(self.busy, (start, -1, None))
+        for j in (i - 1, i):
+            if 0 <= j < len(self.busy):
+                a, b, fam = self.busy[j]
+                gap = changeover if _differ(fam, family) else 0
+                if start < b + gap and a < end + gap:
+                    return b + gap
+        return None
+
+    def add(self, start: int, end: int, family: str | None) -> None:
+        bisect.insort(self.busy, (start, end, family))
+
+    def remove(self, start: int, end: int, family: str | None) -> None:
+        self.busy.remove((start, end, family))
+
+
+def _differ(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a != b
+
+
+def _next_start(windows: Intervals, earliest: int) -> int | None:
+    for a, b in windows:
+        if b >= earliest:
+            return max(a, earliest)
+    return None
+
+
+@dataclass
+class _State:
+    data: ProblemData
+    machines: dict[str, _Timeline]
+    people: dict[str, _Timeline]
+    stock: dict[str, int]
+    consumed: dict[str, list[tuple[int, int]]]
+
+    def material_ok(self, line: LineData, start: int) -> int | None:
+        """None if the line's materials can be taken at ``start``, else a later time to try."""
+        later: int | None = None
+        for material_id, need in line.materials.items():
+            material = self.data.materials.get(material_id)
+            if material is None:
+                continue
+            events = [(0, material.on_hand), *material.receipts]
+            events += [(t, -q) for t, q in self.consumed[material_id]]
+            events.append((start, -need))
+            events.sort(key=lambda e: (e[0], -e[1]))
+            level = 0
+            ok = True
+            by_time: dict[int, int] = {}
+            for t, q in events:
+                by_time[t] = by_time.get(t, 0) + q
+            for t in sorted(by_time):
+                level += by_time[t]
+                if t >= start and level < 0:
+                    ok = False
+                    break
+            if not ok:
+                after = [t for t, _ in material.receipts if t > start]
+                if not after:
+                    return -1
+                later = max(later or 0, after[0])
+        return later
+
+
+def _place(
+    state: _State, op: OpData, line: LineData, earliest: int
+) -> tuple[Mode, int, tuple[str, ...]] | None:
+    """Earliest (mode, start, crew) for an operation, trying every eligible machine."""
+    best: tuple[Mode, int, tuple[str, ...]] | None = None
+    for mode in op.modes:
+        found = _place_on(state, op, line, mode, earliest)
+        if found is not None and (
+            best is None or found[0] + mode.duration < best[1] + best[0].duration
+        ):
+            best = (mode, found[0], found[1])
+    return best
+
+
+def _place_on(
+    state: _State, op: OpData, line: LineData, mode: Mode, earliest: int
+) -> tuple[int, tuple[str, ...]] | None:
+    timeline = state.machines[mode.machine]
+    changeover = state.data.machines[mode.machine].changeover
+    d = mode.duration
+    t = earliest
+    for _ in range(100_000):
+        s = _next_start(mode.starts, t)
+        if s is None:
+            return None
+        blocked = timeline.conflict(s, s + d, op.family, changeover)
+        if blocked is not None:
+            t = max(blocked, s + 1)
+            continue
+        crew: list[str] = []
+        retry: list[int] = []
+        if op.crew:
+            for person in op.candidates:
+                own = mode.staff_starts.get(person, mode.starts)
+                ps = _next_start(own, s)
+                if ps is None:
+                    continue
+                if ps != s:
+                    retry.append(ps)
+                    continue
+                busy = state.people[person].conflict(s, s + d, None, 0)
+                if busy is not None:
+                    retry.append(busy)
+                    continue
+                crew.append(person)
+                if len(crew) == op.crew:
+                    break
+            if len(crew) < op.crew:
+                if not retry:
+                    return None
+                t = max(min(retry), s + 1)
+                continue
+        if op.position == 0 and line.materials:
+            later = state.material_ok(line, s)
+            if later == -1:
+                return None
+            if later is not None:
+                t = max(later, s + 1)
+                continue
+        return s, tuple(crew)
+    return None
+
+
+def _schedule_line(state: _State, order: OrderData, line: LineData) -> list[ScheduledOp] | None:
+    placed: list[ScheduledOp] = []
+    t = order.release
+    for op in line.ops:
+        found = _place(state, op, line, t)
+        if found is None:
+            _undo(state, placed)
+            return None
+        mode, start, crew = found
+        end = start + mode.duration
+        state.machines[mode.machine].add(start, end, op.family)
+        for person in crew:
+            state.people[person].add(start, end, None)
+        if op.position == 0:
+            for material_id, need in line.materials.items():
+                if material_id in state.consumed:
+                    state.consumed[material_id].append((start, need))
+        placed.append(
+            ScheduledOp(order.index, line.index, op.position, mode.machine, crew, start, end)
+        )
+        t = end
+    return placed
+
+
+def _undo(state: _State, placed: list[ScheduledOp]) -> None:
+    data = state.data
+    for p in placed:
+        op = data.orders[p.order].lines[p.line].ops[p.position]
+        state.machines[p.machine].remove(p.start, p.end, op.family)
+        for person in p.staff:
+            state.people[person].remove(p.start, p.end, None)
+        if p.position == 0:
+            line = data.orders[p.order].lines[p.line]
+            for material_id, need in line.materials.items():
+                if material_id in state.consumed:
+                    state.consumed[material_id].remove((p.start, need))
+
+
+Rule = Callable[[OrderData], tuple[float, ...]]
+
+
+def _rules(data: ProblemData) -> list[Rule]:
+    def weighted_due(o: OrderData) -> tuple[float, ...]:
+        return (not o.firm, o.due - 8 * 60 * float(o.tier_weight), o.release, o.index)
+
+    def due(o: OrderData) -> tuple[float, ...]:
+        return (not o.firm, o.due, o.release, o.index)
+
+    def release(o: OrderData) -> tuple[float, ...]:
+        return (not o.firm, o.release, o.due, o.index)
+
+    return [weighted_due, due, release]
+
+
+def dispatch(data: ProblemData, rules: int | None = None) -> Schedule | None:
+    """Build a plan by serial dispatching; None when some firm order cannot be placed.
+
+    Parameters
+    ----------
+    data
+        The problem on its minute grid.
+    rules
+        How many priority rules to try (the best schedule is kept); default:
+        all for small problems, one for large ones.
+    """
+    candidates = _rules(data)
+    ops = sum(len(line.ops) for line in data.lines)
+    count = rules if rules is not None else (len(candidates) if ops <= 600 else 1)
+    best: Schedule | None = None
+    best_value: Fraction | None = None
+    for rule in candidates[:count]:
+        schedule = _run(data, rule)
+        if schedule is None:
+            continue
+        value = terms(data, schedule).total
+        if best_value is None or value < best_value:
+            best, best_value = schedule, value
+    return best
+
+
+def _run(data: ProblemData, rule: Rule) -> Schedule | None:
+    state = _State(
+        data,
+        {m: _Timeline() for m in data.machines},
+        {p.id: _Timeline() for p in data.scenario.staff},
+        dict(data.stock),
+        {m: [] for m in data.materials},
+    )
+    accepted = [False] * len(data.orders)
+    sources: dict[tuple[int, int], str] = {}
+    ops: list[ScheduledOp] = []
+    w = data.weights
+    for order in sorted(data.orders, key=rule):
+        placed: list[ScheduledOp] = []
+        taken: dict[str, int] = {}
+        local: dict[tuple[int, int], str] = {}
+        ok = True
+        for line in order.lines:
+            left = state.stock.get(line.product, 0) - taken.get(line.product, 0)
+            if line.stockable and left >= line.quantity:
+                taken[line.product] = taken.get(line.product, 0) + line.quantity
+                local[(order.index, line.index)] = "stock"
+                continue
+            if not line.producible:
+                ok = False
+                break
+            got = _schedule_line(state, order, line)
+            if got is None:
+                ok = False
+                break
+            placed += got
+            local[(order.index, line.index)] = "production"
+        if ok and not order.firm:
+            ends = [p.end for p in placed] + [order.stock_completion]
+            late = max(0, max(ends) - order.due)
+            cost = w.tardiness * order.tier_weight * Fraction(late, 60)
+            ok = cost <= w.rejection * order.value
+        if not ok:
+            _undo(state, placed)
+            if order.firm:
+                return None
+            continue
+        for product, q in taken.items():
+            state.stock[product] -= q
+        accepted[order.index] = True
+        sources.update(local)
+        ops += placed
+    return Schedule(accepted, sources, ops)

@@ -1,0 +1,289 @@
+"""The narrow entry point: ``solve(scenario, params) -> Result``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from engine.build import BuiltModel, build_model
+from engine.dispatch import dispatch
+from engine.explain.diagnose import diagnose_infeasible, static_reasons
+from engine.model import Objective, Plan, Scenario, Status
+from engine.problem import ProblemData, build_problem
+from engine.schedule import Schedule, ScheduledOp, compact, make_plan, terms
+from engine.solve.params import SolveParams, profile
+
+
+@dataclass(frozen=True)
+class Progress:
+    """An improving plan found during a solve."""
+
+    elapsed: float
+    objective: float
+    bound: float | None
+    source: str
+
+    @property
+    def gap(self) -> float | None:
+        """Relative gap between objective and bound (0 when proven optimal)."""
+        if self.bound is None:
+            return None
+        if self.objective <= 1e-9:
+            return 0.0
+        return max(0.0, (self.objective - self.bound) / abs(self.objective))
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of a solve.
+
+    ``plan`` is always set: for ``infeasible`` and ``unknown`` it carries no
+    assignments and ``reasons`` says why.
+    """
+
+    status: Status
+    plan: Plan
+    seconds: float
+    progress: list[Progress] = field(default_factory=list)
+
+    @property
+    def objective(self) -> Objective | None:
+        """Objective terms, or None without a plan."""
+        return self.plan.objective if self.has_plan else None
+
+    @property
+    def bound(self) -> float | None:
+        """Proven lower bound on the objective total."""
+        return self.plan.bound
+
+    @property
+    def has_plan(self) -> bool:
+        """Whether a plan was found."""
+        return self.status in (Status.OPTIMAL, Status.FEASIBLE)
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why there is no plan."""
+        return self.plan.reasons
+
+
+class _Watcher(cp_model.CpSolverSolutionCallback):
+    def __init__(self, scale: int, started: float, sink: Callable[[Progress], None]) -> None:
+        super().__init__()
+        self._scale = scale
+        self._started = started
+        self._sink = sink
+
+    def on_solution_callback(self) -> None:
+        self._sink(
+            Progress(
+                elapsed=time.monotonic() - self._started,
+                objective=self.objective_value / self._scale,
+                bound=self.best_objective_bound / self._scale,
+                source="cp",
+            )
+        )
+
+
+def solve(
+    scenario: Scenario,
+    params: SolveParams | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Result:
+    """Plan a scenario.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario.
+    params
+        Time limit, workers, seed, method and CP-SAT pass-through parameters.
+    on_progress
+        Called with every improving plan (the heuristic's first, then CP-SAT's).
+
+    Returns
+    -------
+    Result
+        Status, plan with exact objective terms, proven bound and runtime.
+    """
+    params = params or SolveParams()
+    started = time.monotonic()
+    history: list[Progress] = []
+
+    def report(p: Progress) -> None:
+        if history and p.objective >= history[-1].objective - 1e-12 and p.source == "cp":
+            return
+        history.append(p)
+        if on_progress is not None:
+            on_progress(p)
+
+    data = build_problem(scenario)
+    reasons = static_reasons(data)
+    if reasons:
+        return _without_plan(data, Status.INFEASIBLE, reasons, started, history)
+
+    heuristic = dispatch(data)
+    if heuristic is not None:
+        value = float(terms(data, heuristic).total)
+        report(Progress(time.monotonic() - started, value, None, "dispatch"))
+    if params.method == "dispatch":
+        if heuristic is None:
+            return _without_plan(
+                data,
+                Status.UNKNOWN,
+                ["the dispatching heuristic found no plan that serves every firm order"],
+                started,
+                history,
+            )
+        plan = make_plan(
+            data,
+            compact(data, heuristic),
+            Status.FEASIBLE,
+            seconds=time.monotonic() - started,
+            method="dispatch",
+        )
+        return Result(Status.FEASIBLE, plan, time.monotonic() - started, history)
+
+    built = build_model(data)
+    if heuristic is not None:
+        _hint(built, heuristic)
+    solver = cp_model.CpSolver()
+    settings: dict[str, Any] = profile(params.profile)
+    settings.update(params.cp_sat)
+    for key, value in settings.items():
+        setattr(solver.parameters, key, value)
+    remaining = max(0.05, params.time_limit - (time.monotonic() - started))
+    solver.parameters.max_time_in_seconds = remaining
+    solver.parameters.num_workers = params.workers
+    solver.parameters.random_seed = params.seed
+    watcher = _Watcher(built.objective.scale, started, report)
+    code = solver.solve(built.model, watcher)
+    elapsed = time.monotonic() - started
+
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        schedule = _extract(built, solver)
+        status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
+        bound = solver.best_objective_bound / built.objective.scale
+        if built.objective.terms:
+            chosen = schedule
+            if heuristic is not None and terms(data, heuristic).total < terms(data, schedule).total:
+                chosen, status = heuristic, Status.FEASIBLE
+        else:
+            chosen, bound = schedule, 0.0
+        plan = make_plan(
+            data, compact(data, chosen), status, bound=bound, seconds=elapsed, method="cp"
+        )
+        if status == Status.OPTIMAL:
+            plan = plan.model_copy(update={"bound": plan.objective.total})
+        return Result(status, plan, elapsed, history)
+    if code == cp_model.INFEASIBLE:
+        why = diagnose_infeasible(data, params)
+        return _without_plan(data, Status.INFEASIBLE, why, started, history)
+    if code == cp_model.MODEL_INVALID:
+        raise RuntimeError(f"internal error, invalid CP-SAT model: {built.model.validate()}")
+    if heuristic is not None:
+        plan = make_plan(
+            data, compact(data, heuristic), Status.FEASIBLE, seconds=elapsed, method="dispatch"
+        )
+        return Result(Status.FEASIBLE, plan, elapsed, history)
+    return _without_plan(
+        data,
+        Status.UNKNOWN,
+        [f"no plan found within the time limit of {params.time_limit:g} s; allow more time"],
+        started,
+        history,
+    )
+
+
+def _without_plan(
+    data: ProblemData,
+    status: Status,
+    reasons: list[str],
+    started: float,
+    history: list[Progress],
+) -> Result:
+    elapsed = time.monotonic() - started
+    plan = Plan(
+        scenario=data.scenario.name,
+        status=status,
+        bound=None,
+        solve_seconds=round(elapsed, 3),
+        method="cp",
+        reasons=reasons,
+    )
+    return Result(status, plan, elapsed, history)
+
+
+def _extract(built: BuiltModel, solver: cp_model.CpSolver) -> Schedule:
+    v = built.vars
+    accepted = [bool(solver.boolean_value(o.accepted)) for o in v.orders]
+    sources: dict[tuple[int, int], str] = {}
+    ops: list[ScheduledOp] = []
+    for order in v.orders:
+        if not accepted[order.index]:
+            continue
+        for line in order.lines:
+            key = (order.index, line.data.index)
+            if not solver.boolean_value(line.produce):
+                sources[key] = "stock"
+                continue
+            sources[key] = "production"
+            for op in line.ops:
+                machine = next(m.machine for m in op.modes if solver.boolean_value(m.chosen))
+                start = solver.value(op.start)
+                ops.append(
+                    ScheduledOp(
+                        order=order.index,
+                        line=line.data.index,
+                        position=op.data.position,
+                        machine=machine,
+                        staff=tuple(s.person for s in op.staff if solver.boolean_value(s.assigned)),
+                        start=start,
+                        end=solver.value(op.end),
+                    )
+                )
+    return Schedule(accepted, sources, ops)
+
+
+def _hint(built: BuiltModel, schedule: Schedule) -> None:
+    """Hint every decision of a heuristic schedule, so CP-SAT starts from it."""
+    model = built.model
+    placed = {(op.order, op.line, op.position): op for op in schedule.ops}
+    for order in built.vars.orders:
+        on = schedule.accepted[order.index]
+        model.add_hint(order.accepted, on)
+        for line in order.lines:
+            key = (order.index, line.data.index)
+            produce = on and schedule.sources.get(key) == "production"
+            model.add_hint(line.produce, produce)
+            if line.from_stock is not None:
+                model.add_hint(line.from_stock, on and not produce)
+            for op in line.ops:
+                p = placed.get((*key, op.data.position))
+                if p is None:
+                    continue
+                model.add_hint(op.start, p.start)
+                model.add_hint(op.end, p.end)
+                model.add_hint(op.duration, p.end - p.start)
+                for mode in op.modes:
+                    if mode.chosen is not op.present:
+                        model.add_hint(mode.chosen, mode.machine == p.machine)
+                for s in op.staff:
+                    model.add_hint(s.assigned, s.person in p.staff)
+    for seq in built.sequences:
+        index: dict[int, ScheduledOp] = {}
+        for i, (op, _mode) in enumerate(seq.nodes, start=1):
+            p = placed.get((op.data.order, op.data.line, op.data.position))
+            if p is not None and p.machine == seq.machine:
+                index[i] = p
+        sequence = sorted(index, key=lambda i: index[i].start)
+        follows = set(zip([0, *sequence], [*sequence, 0], strict=True)) if sequence else {(0, 0)}
+        for (i, j), lit in seq.arcs.items():
+            model.add_hint(lit, (i, j) in follows)
