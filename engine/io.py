@@ -12,6 +12,8 @@ import yaml
 from pydantic import ValidationError
 
 from engine.model import Plan, Scenario
+from engine.model.base import LOCATED
+from engine.model.scenario import reference_problems
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
 
 _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
@@ -69,47 +71,117 @@ def format_loc(loc: Iterable[str | int]) -> str:
     return out
 
 
-_MESSAGES = {
-    "extra_forbidden": "unknown key (not part of the scenario format)",
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _bound(value: object) -> object:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _message(item: Mapping[str, Any], loc: list[str | int]) -> str:
+    """A pydantic error message in the scenario's own terms."""
+    kind, ctx, got = item["type"], item.get("ctx") or {}, _shown(item.get("input"))
+    if kind == "extra_forbidden" and loc:
+        return f"unknown key '{loc[-1]}' (not part of the scenario format)"
+    if kind in ("int_type", "int_from_float", "int_parsing"):
+        return f"expected a whole number (integer), got {got}"
+    if kind in ("float_type", "float_parsing"):
+        return f"expected a number, got {got}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"expected a boolean (true or false), got {got}"
+    if kind == "string_type":
+        return f"expected a string, got {got}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"expected a mapping of keys to values, got {got}"
+    if kind in ("list_type", "tuple_type"):
+        return f"expected a list, got {got}"
+    if kind == "greater_than":
+        return f"must be greater than {_bound(ctx['gt'])}, got {got}"
+    if kind == "greater_than_equal":
+        return f"must be greater than or equal to {_bound(ctx['ge'])}, got {got}"
+    if kind == "too_short":
+        if ctx["min_length"] == 1:
+            return "must not be empty"
+        return f"must have at least {ctx['min_length']} items, got {ctx['actual_length']}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind in ("datetime_parsing", "datetime_from_date_parsing", "datetime_type"):
+        return f"not an ISO 8601 instant: {got} ({ctx.get('error', 'unreadable')})"
+    if kind == "literal_error":
+        return f"must be {ctx['expected']}, got {got}"
+    message = _FIXED.get(kind, str(item["msg"]))
+    return message.removeprefix("Value error, ").replace("Input should be", "must be")
+
+
+_FIXED = {
     "missing": "required field is missing",
     "timezone_aware": "naive instant: give a UTC offset, e.g. 2026-12-01T06:00:00+01:00",
+    "finite_number": "must be a finite number",
 }
 
 
-def problems_from_validation(error: ValidationError) -> list[Problem]:
-    """Flatten a pydantic validation error into located problems, cross-references included."""
-    problems: list[Problem] = []
-    for item in error.errors(include_url=False):
-        # Pydantic adds union member and validator names to locations; they mean nothing to users.
-        loc = [
-            part
-            for part in item["loc"]
-            if not (isinstance(part, str) and ("[" in part or part.startswith("function-")))
-            and part not in ("literal['all']",)
-        ]
-        if item["type"] == "cross_reference":
-            for sub_loc, message in item.get("ctx", {}).get("problems", []):
-                problems.append(Problem(format_loc([*loc, *sub_loc]), message))
+def _clean_loc(loc: Iterable[str | int], data: Any) -> list[str | int]:
+    # Pydantic puts union members, validator names and "[key]" into locations. Walking
+    # the input tells them apart from keys the user wrote, even keys such as "saw[1]".
+    node, out = data, []
+    for part in loc:
+        present = (isinstance(node, Mapping) and part in node) or (
+            isinstance(node, list | tuple) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        if not present and isinstance(part, str) and ("[" in part or part.startswith("function-")):
             continue
-        message = _MESSAGES.get(item["type"], item["msg"])
-        message = message.removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = f"unknown key '{loc[-1]}' (not part of the scenario format)" if loc else message
-        problems.append(Problem(format_loc(loc), message))
-    # A union (``weekly: all | {day: windows}``) reports a miss on each branch; where a deeper
-    # problem explains the value, the shallow "should be 'all'" adds nothing.
+        node = node[part] if present else None
+        out.append(part)
+    return out
+
+
+def problems_from_validation(error: ValidationError, data: Any = None) -> list[Problem]:
+    """Flatten a pydantic validation error into located problems, cross-references included.
+
+    Parameters
+    ----------
+    error
+        The error raised by validating ``data``.
+    data
+        The validated input, if at hand: it tells keys the user wrote apart
+        from the names pydantic adds to error locations.
+    """
+    found: list[tuple[Problem, bool]] = []
+    for item in error.errors(include_url=False):
+        loc = _clean_loc(item["loc"], data)
+        if item["type"] == LOCATED:
+            for sub_loc, message in item["ctx"]["problems"]:
+                found.append((Problem(format_loc([*loc, *sub_loc]), message), False))
+            continue
+        union_miss = item["type"] == "literal_error" and len(loc) < len(item["loc"])
+        found.append((Problem(format_loc(loc), _message(item, loc)), union_miss))
+    # A union (``weekly: all | {day: windows}``) reports a miss on each member; where a
+    # deeper problem explains the value, "must be 'all'" adds nothing.
+    paths = [p.path for p, _ in found]
     problems = [
         p
-        for p in problems
-        if not any(
-            q.path.startswith(p.path) and len(q.path) > len(p.path) for q in problems
-        )
-        or not p.message.startswith("Input should be")
+        for p, union_miss in found
+        if not (union_miss and any(q.startswith(p.path) and q != p.path for q in paths))
     ]
-    unique: dict[tuple[str, str], Problem] = {}
-    for p in problems:
-        unique.setdefault((p.path, p.message), p)
-    return list(unique.values())
+    return list(dict.fromkeys(problems))
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
 
 
 def parse_document(text: str, source: str | None = None) -> Any:
@@ -117,14 +189,18 @@ def parse_document(text: str, source: str | None = None) -> Any:
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_unique_pairs)
+        except _DuplicateKey as exc:
+            raise ScenarioError(
+                [Problem("", f"not valid JSON: duplicate key {exc.key!r}")], source
+            ) from None
         except json.JSONDecodeError as exc:
             raise ScenarioError(
                 [Problem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")],
                 source,
             ) from None
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
@@ -134,12 +210,22 @@ def parse_document(text: str, source: str | None = None) -> Any:
 
 def scenario_from_data(data: Any, source: str | None = None) -> Scenario:
     """Validate parsed data as a scenario, raising :class:`ScenarioError` with every problem."""
+    if data is None:
+        raise ScenarioError([Problem("", "the document is empty: a scenario is a mapping")], source)
     if not isinstance(data, Mapping):
-        raise ScenarioError([Problem("", "a scenario is a mapping of keys to values")], source)
+        raise ScenarioError(
+            [Problem("", f"a scenario is a mapping of keys to values, not {_shown(data)}")], source
+        )
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc), source) from None
+        problems = problems_from_validation(exc, data)
+        if not any(item["type"] == LOCATED and not item["loc"] for item in exc.errors()):
+            # A malformed field kept pydantic from running the cross-reference checks.
+            problems += [
+                Problem(format_loc(loc), message) for loc, message in reference_problems(data)
+            ]
+        raise ScenarioError(list(dict.fromkeys(problems)), source) from None
 
 
 def loads_scenario(text: str, source: str | None = None) -> Scenario:
@@ -153,13 +239,16 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ScenarioError([Problem("", f"cannot read {path}: {exc.strerror}")], str(path)) from None
+        raise ScenarioError(
+            [Problem("", f"cannot read {path}: {exc.strerror}")], str(path)
+        ) from None
     return loads_scenario(text, str(path))
 
 
 def dump_scenario(scenario: Scenario) -> dict[str, Any]:
     """The scenario as JSON-ready data that loads back to an equal scenario."""
-    return scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    return {"version": scenario.version, **data}
 
 
 def load_plan(path: str | Path) -> Plan:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from engine.model.base import Frozen, Id, Instant, NonNegativeFloat, PositiveInt
 
@@ -42,7 +42,7 @@ class Order(Frozen):
     due: Instant
     release: Instant | None = None
     value: NonNegativeFloat = 0.0
-    firm: bool = True
+    firm: StrictBool = True
 
 
 class Weights(Frozen):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from engine.model.base import Frozen, Id, Instant, NonNegativeInt, PositiveInt
+from engine.model.base import Frozen, Id, Instant, Loc, NonNegativeInt, PositiveInt, located
 
 
 class Operation(Frozen):
@@ -24,15 +24,23 @@ class Operation(Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Operation:
+        problems: list[tuple[Loc, str]] = []
         if self.crew is not None and self.crew > 0 and self.skill is None:
-            raise ValueError("crew needs a skill: name the skill the crew must hold")
+            problems.append(
+                (("crew",), f"crew of {self.crew} needs a skill: name the skill the crew must hold")
+            )
         if self.setup == 0:
-            zero = [m for m, rate in self.machines.items() if rate == 0]
-            if zero:
-                raise ValueError(
-                    f"operation takes no time on machine '{zero[0]}': "
-                    "give it a setup or positive minutes per unit"
+            problems.extend(
+                (
+                    ("machines", machine),
+                    f"operation takes no time on machine '{machine}': "
+                    "give it a setup or positive minutes per unit",
                 )
+                for machine, rate in self.machines.items()
+                if rate == 0
+            )
+        if problems:
+            raise located(problems)
         return self
 
     @property
@@ -57,10 +65,15 @@ class Product(Frozen):
     @model_validator(mode="after")
     def _unique_operations(self) -> Product:
         seen: set[str] = set()
-        for op in self.routing:
+        problems: list[tuple[Loc, str]] = []
+        for k, op in enumerate(self.routing):
             if op.id in seen:
-                raise ValueError(f"duplicate operation id '{op.id}' in routing")
+                problems.append(
+                    (("routing", k, "id"), f"duplicate operation id '{op.id}' in routing")
+                )
             seen.add(op.id)
+        if problems:
+            raise located(problems)
         return self
 
 
