@@ -60,17 +60,17 @@ def add_changeovers(model: cp_model.CpModel, data: ProblemData, v: Variables) ->
             seq.arcs[(0, i)] = first
             seq.arcs[(i, 0)] = last
             model.add_implication(empty, mode.chosen.Not())
-        for i, (a, ma) in enumerate(nodes, start=1):
-            for j, (b, mb) in enumerate(nodes, start=1):
+        for i, (a, _ma) in enumerate(nodes, start=1):
+            for j, (b, _mb) in enumerate(nodes, start=1):
                 if i == j or a is b:
                     continue
                 # Same-line operations follow the routing; the reverse arc can never hold.
                 if a.present is b.present and a.data.position > b.data.position:
                     continue
                 gap = changeover if needs_changeover(a.data.family, b.data.family) else 0
+                # No implication to the modes' literals: the circuit's self-loops already
+                # force both ends of a used arc onto this machine.
                 lit = model.new_bool_var(f"next_{machine_id}_{i}_{j}")
-                model.add_implication(lit, ma.chosen)
-                model.add_implication(lit, mb.chosen)
                 model.add(a.end + gap <= b.start).only_enforce_if(lit)
                 arcs.append((i, j, lit))
                 seq.arcs[(i, j)] = lit

@@ -10,6 +10,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from engine.build import BuiltModel, build_model
+from engine.build.variables import OpVar
 from engine.dispatch import dispatch
 from engine.explain.diagnose import diagnose_infeasible, static_reasons
 from engine.model import Objective, Plan, Scenario, Status
@@ -72,6 +73,10 @@ class Result:
     def reasons(self) -> list[str]:
         """Why there is no plan."""
         return self.plan.reasons
+
+
+LARGE_MODEL = 20_000
+"""Variables above which presolve probing is switched off (profiles may switch it back on)."""
 
 
 class _Watcher(cp_model.CpSolverSolutionCallback):
@@ -155,7 +160,11 @@ def solve(
     if heuristic is not None:
         _hint(built, heuristic)
     solver = cp_model.CpSolver()
-    settings: dict[str, Any] = profile(params.profile)
+    settings: dict[str, Any] = {}
+    if len(built.model.proto.variables) > LARGE_MODEL:
+        # Probing a large model costs most of the time limit before the search starts.
+        settings["cp_model_probing_level"] = 0
+    settings.update(profile(params.profile))
     settings.update(params.cp_sat)
     for key, value in settings.items():
         setattr(solver.parameters, key, value)
@@ -268,6 +277,7 @@ def _hint(built: BuiltModel, schedule: Schedule) -> None:
             for op in line.ops:
                 p = placed.get((*key, op.data.position))
                 if p is None:
+                    _hint_absent(model, op)
                     continue
                 model.add_hint(op.start, p.start)
                 model.add_hint(op.end, p.end)
@@ -277,6 +287,20 @@ def _hint(built: BuiltModel, schedule: Schedule) -> None:
                         model.add_hint(mode.chosen, mode.machine == p.machine)
                 for s in op.staff:
                     model.add_hint(s.assigned, s.person in p.staff)
+    for order in built.vars.orders:
+        data_order = built.data.orders[order.index]
+        late = 0
+        if schedule.accepted[order.index]:
+            ends = [
+                placed[(order.index, line.data.index, len(line.ops) - 1)].end
+                if schedule.sources.get((order.index, line.data.index)) == "production"
+                else data_order.stock_completion
+                for line in order.lines
+            ]
+            late = max(0, max(ends) - data_order.due)
+        model.add_hint(order.tardiness, late)
+    if built.objective.makespan is not None:
+        model.add_hint(built.objective.makespan, max((op.end for op in schedule.ops), default=0))
     for seq in built.sequences:
         index: dict[int, ScheduledOp] = {}
         for i, (op, _mode) in enumerate(seq.nodes, start=1):
@@ -287,3 +311,18 @@ def _hint(built: BuiltModel, schedule: Schedule) -> None:
         follows = set(zip([0, *sequence], [*sequence, 0], strict=True)) if sequence else {(0, 0)}
         for (i, j), lit in seq.arcs.items():
             model.add_hint(lit, (i, j) in follows)
+
+
+def _hint_absent(model: cp_model.CpModel, op: OpVar) -> None:
+    """Hint an operation that is not run at a consistent resting place (its first window)."""
+    live = [m for m in op.modes if m.starts] or op.modes
+    mode = live[0]
+    start = mode.starts[0][0] if mode.starts else op.start.proto.domain[0]
+    model.add_hint(op.start, start)
+    model.add_hint(op.duration, mode.duration)
+    model.add_hint(op.end, start + mode.duration)
+    for m in op.modes:
+        if m.chosen is not op.present:
+            model.add_hint(m.chosen, False)
+    for s in op.staff:
+        model.add_hint(s.assigned, False)
