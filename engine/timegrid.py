@@ -8,7 +8,7 @@ The independent checker does not use this module.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property
 
 from engine.model import DAYS, Calendar, Period, Scenario
@@ -99,8 +99,14 @@ class TimeGrid:
         return int((instant - self.origin).total_seconds() // 60)
 
     def instant(self, minute: int) -> datetime:
-        """The instant ``minute`` minutes after the horizon start, in the scenario's zone."""
-        return (self.origin + timedelta(minutes=minute)).astimezone(self.scenario.zone)
+        """The instant ``minute`` minutes after the horizon start, at the zone's UTC offset then.
+
+        The offset is fixed, not the zone itself: Python compares two datetimes of one
+        zone by wall-clock time, which is wrong inside the repeated hour of a DST change.
+        """
+        local = (self.origin + timedelta(minutes=minute)).astimezone(self.scenario.zone)
+        offset = local.utcoffset()
+        return local.replace(tzinfo=timezone(offset)) if offset is not None else local
 
     def _periods(self, periods: Iterable[Period]) -> Intervals:
         return merge((self.minute(p.start), self.minute(p.end)) for p in periods)

@@ -28,7 +28,8 @@ def add_machines(model: cp_model.CpModel, data: ProblemData, v: Variables) -> No
         model.add(op.duration == sum(m.duration * m.chosen for m in op.modes)).only_enforce_if(
             op.present
         )
-        model.add(op.end == op.start + op.duration)
+        # Only a present operation has a length: an absent one may have no window at all.
+        model.add(op.end == op.start + op.duration).only_enforce_if(op.present)
         for mode in live:
             if len(live) > 1:
                 domain = cp_model.Domain.from_intervals([[a, b] for a, b in mode.starts])

@@ -198,7 +198,7 @@ def diagnose_infeasible(data: ProblemData, params: SolveParams) -> list[str]:
 
 
 def _machine_load(data: ProblemData, core: list[int]) -> str:
-    """The busiest machine among the conflicting orders' shortest operations, if over capacity."""
+    """The busiest machine that the conflicting orders have no alternative to, if heavily loaded."""
     need: dict[str, int] = defaultdict(int)
     earliest: dict[str, int] = {}
     for index in core:
@@ -221,7 +221,9 @@ def _machine_load(data: ProblemData, core: list[int]) -> str:
         if open_time and minutes / open_time > ratio:
             ratio = minutes / open_time
             worst = (
-                f"they need {minutes} min on {machine}, which has {open_time} min of working "
-                f"time from {_fmt(data, earliest[machine])} to the horizon end"
+                f"they compete for {machine}: together they need {minutes} min on it, and it "
+                f"has {open_time} min of working time from {_fmt(data, earliest[machine])} to "
+                "the horizon end, not all of it usable once routing precedence and shift "
+                "boundaries are respected"
             )
-    return worst if ratio > 0.8 else ""
+    return worst if ratio > 0.25 else ""
