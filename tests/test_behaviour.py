@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import (
@@ -393,6 +394,24 @@ def test_repeated_hour_of_a_daylight_saving_change() -> None:
         "A": [(datetime(2026, 11, 1, 5, 10, tzinfo=UTC), datetime(2026, 11, 1, 5, 40, tzinfo=UTC))],
         "B": [(datetime(2026, 11, 1, 6, 0, tzinfo=UTC), datetime(2026, 11, 1, 6, 30, tzinfo=UTC))],
     }
+
+
+def test_checker_compares_instants_in_a_repeated_hour_by_utc() -> None:
+    """The same plan with its instants in the zone itself (as a client may build it)."""
+    data = fall_back_scenario()
+    scenario, result = solve_data(data)
+    zone = ZoneInfo(data["timezone"])
+    zoned = result.plan.model_copy(
+        update={
+            "assignments": [
+                a.model_copy(
+                    update={"start": a.start.astimezone(zone), "end": a.end.astimezone(zone)}
+                )
+                for a in result.plan.assignments
+            ]
+        }
+    )
+    assert_checked(scenario, zoned)
 
 
 def test_plan_in_a_repeated_hour_survives_a_json_round_trip() -> None:
