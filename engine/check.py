@@ -645,12 +645,12 @@ class _Checker:
     def _overlaps(self, items: list[Assignment], rule: str, resource: str) -> None:
         latest: Assignment | None = None
         for a in items:
-            if latest is not None and a.start < latest.end:
+            if latest is not None and _minute(a.start) < _minute(latest.end):
                 self.add(
                     rule,
                     f"{resource}: {self._tag(a)} overlaps {self._tag(latest)}",
                 )
-            if latest is None or a.end > latest.end:
+            if latest is None or _minute(a.end) > _minute(latest.end):
                 latest = a
 
     def check_machines(self) -> None:
@@ -658,7 +658,7 @@ class _Checker:
         for a in self.p.assignments:
             by_machine[a.machine].append(a)
         for machine_id, items in by_machine.items():
-            items.sort(key=lambda a: (a.start, a.end))
+            items.sort(key=lambda a: (_minute(a.start), _minute(a.end)))
             self._overlaps(items, "no_overlap_machine", f"machine {machine_id}")
             machine = self.s.machine_by_id.get(machine_id)
             if machine is None:
@@ -683,7 +683,7 @@ class _Checker:
             for person in dict.fromkeys(a.staff):
                 by_person[person].append(a)
         for person, items in by_person.items():
-            items.sort(key=lambda a: (a.start, a.end))
+            items.sort(key=lambda a: (_minute(a.start), _minute(a.end)))
             self._overlaps(items, "no_overlap_staff", f"person {person}")
 
     # materials
