@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ class Progress:
     objective: float
     bound: float | None
     source: str
+    plan: Plan | None = None
+    """The improving plan itself, when the solve was asked for plans (``with_plans``)."""
 
     @property
     def gap(self) -> float | None:
@@ -80,27 +83,41 @@ LARGE_MODEL = 20_000
 
 
 class _Watcher(cp_model.CpSolverSolutionCallback):
-    def __init__(self, scale: int, started: float, sink: Callable[[Progress], None]) -> None:
+    def __init__(
+        self,
+        built: BuiltModel,
+        started: float,
+        sink: Callable[[Progress], None],
+        with_plans: bool,
+    ) -> None:
         super().__init__()
-        self._scale = scale
+        self._built = built
         self._started = started
         self._sink = sink
+        self._with_plans = with_plans
 
     def on_solution_callback(self) -> None:
-        self._sink(
-            Progress(
-                elapsed=time.monotonic() - self._started,
-                objective=self.objective_value / self._scale,
-                bound=self.best_objective_bound / self._scale,
-                source="cp",
+        scale = self._built.objective.scale
+        elapsed = time.monotonic() - self._started
+        bound = self.best_objective_bound / scale
+        plan = None
+        objective = self.objective_value / scale
+        if self._with_plans:
+            data = self._built.data
+            schedule = compact(data, _extract(self._built, self))
+            plan = make_plan(
+                data, schedule, Status.FEASIBLE, bound=bound, seconds=elapsed, method="cp"
             )
-        )
+            objective = plan.objective.total
+        self._sink(Progress(elapsed, objective, bound, "cp", plan))
 
 
 def solve(
     scenario: Scenario,
     params: SolveParams | None = None,
     on_progress: ProgressCallback | None = None,
+    *,
+    with_plans: bool = False,
 ) -> Result:
     """Plan a scenario.
 
@@ -112,6 +129,9 @@ def solve(
         Time limit, workers, seed, method and CP-SAT pass-through parameters.
     on_progress
         Called with every improving plan (the heuristic's first, then CP-SAT's).
+    with_plans
+        Attach each improving plan to its progress report (costs a little time per
+        plan; a service uses it to keep the best plan of a solve that is stopped).
 
     Returns
     -------
@@ -125,7 +145,7 @@ def solve(
     def report(p: Progress) -> None:
         if history and p.objective >= history[-1].objective - 1e-12 and p.source == "cp":
             return
-        history.append(p)
+        history.append(dataclasses.replace(p, plan=None))
         if on_progress is not None:
             on_progress(p)
 
@@ -137,7 +157,16 @@ def solve(
     heuristic = dispatch(data)
     if heuristic is not None:
         value = float(terms(data, heuristic).total)
-        report(Progress(time.monotonic() - started, value, None, "dispatch"))
+        first = None
+        if with_plans:
+            first = make_plan(
+                data,
+                compact(data, heuristic),
+                Status.FEASIBLE,
+                seconds=time.monotonic() - started,
+                method="dispatch",
+            )
+        report(Progress(time.monotonic() - started, value, None, "dispatch", first))
     if params.method == "dispatch":
         if heuristic is None:
             return _without_plan(
@@ -172,7 +201,7 @@ def solve(
     solver.parameters.max_time_in_seconds = remaining
     solver.parameters.num_workers = params.workers
     solver.parameters.random_seed = params.seed
-    watcher = _Watcher(built.objective.scale, started, report)
+    watcher = _Watcher(built, started, report, with_plans)
     code = solver.solve(built.model, watcher)
     elapsed = time.monotonic() - started
 
@@ -230,7 +259,9 @@ def _without_plan(
     return Result(status, plan, elapsed, history)
 
 
-def _extract(built: BuiltModel, solver: cp_model.CpSolver) -> Schedule:
+def _extract(
+    built: BuiltModel, solver: cp_model.CpSolver | cp_model.CpSolverSolutionCallback
+) -> Schedule:
     v = built.vars
     accepted = [bool(solver.boolean_value(o.accepted)) for o in v.orders]
     sources: dict[tuple[int, int], str] = {}
