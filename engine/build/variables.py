@@ -22,10 +22,12 @@ class ModeVar:
 
 @dataclass
 class StaffVar:
-    """One candidate person of an operation: assignment literal and interval."""
+    """A group of interchangeable people who may work on an operation: head count, interval."""
 
-    person: str
-    assigned: cp_model.IntVar
+    group: int
+    people: tuple[str, ...]
+    count: cp_model.LinearExprT
+    used: cp_model.IntVar
     interval: cp_model.IntervalVar
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ortools.sat.python import cp_model
 
 from engine.build import BuiltModel, build_model
+from engine.build.staff import name_crews
 from engine.build.variables import OpVar
 from engine.dispatch import dispatch
 from engine.explain.diagnose import diagnose_infeasible, static_reasons
@@ -265,7 +266,8 @@ def _extract(
     v = built.vars
     accepted = [bool(solver.boolean_value(o.accepted)) for o in v.orders]
     sources: dict[tuple[int, int], str] = {}
-    ops: list[ScheduledOp] = []
+    placed: list[tuple[tuple[int, int, int], str, int, int]] = []
+    crews: list[tuple[Hashable, int, int, dict[tuple[str, ...], int]]] = []
     for order in v.orders:
         if not accepted[order.index]:
             continue
@@ -277,18 +279,16 @@ def _extract(
             sources[key] = "production"
             for op in line.ops:
                 machine = next(m.machine for m in op.modes if solver.boolean_value(m.chosen))
-                start = solver.value(op.start)
-                ops.append(
-                    ScheduledOp(
-                        order=order.index,
-                        line=line.data.index,
-                        position=op.data.position,
-                        machine=machine,
-                        staff=tuple(s.person for s in op.staff if solver.boolean_value(s.assigned)),
-                        start=start,
-                        end=solver.value(op.end),
-                    )
-                )
+                start, end = solver.value(op.start), solver.value(op.end)
+                op_key = (*key, op.data.position)
+                placed.append((op_key, machine, start, end))
+                counts = {s.people: int(solver.value(s.count)) for s in op.staff}
+                crews.append((op_key, start, end, {p: c for p, c in counts.items() if c}))
+    names = name_crews(crews)
+    ops = [
+        ScheduledOp(o, line, position, machine, names.get((o, line, position), ()), start, end)
+        for (o, line, position), machine, start, end in placed
+    ]
     return Schedule(accepted, sources, ops)
 
 
@@ -317,7 +317,11 @@ def _hint(built: BuiltModel, schedule: Schedule) -> None:
                     if mode.chosen is not op.present:
                         model.add_hint(mode.chosen, mode.machine == p.machine)
                 for s in op.staff:
-                    model.add_hint(s.assigned, s.person in p.staff)
+                    count = sum(1 for person in p.staff if person in s.people)
+                    if _own_var(s.count, op):
+                        model.add_hint(s.count, count)
+                    if s.used is not op.present:
+                        model.add_hint(s.used, count > 0)
     for order in built.vars.orders:
         data_order = built.data.orders[order.index]
         late = 0
@@ -356,4 +360,12 @@ def _hint_absent(model: cp_model.CpModel, op: OpVar) -> None:
         if m.chosen is not op.present:
             model.add_hint(m.chosen, False)
     for s in op.staff:
-        model.add_hint(s.assigned, False)
+        if _own_var(s.count, op):
+            model.add_hint(s.count, 0)
+        if s.used is not op.present:
+            model.add_hint(s.used, False)
+
+
+def _own_var(expr: cp_model.LinearExprT, op: OpVar) -> bool:
+    """Whether a crew count is a variable of its own (not the operation's presence)."""
+    return isinstance(expr, cp_model.IntVar) and expr.index != op.present.index
