@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from engine.io import ScenarioError, dump_plan, load_scenario, parse_document
@@ -240,6 +241,106 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario file.")]) -
         f"[bold green]ok[/]: {loaded.name}: {len(loaded.orders)} orders, "
         f"{len(loaded.machines)} machines, {len(loaded.staff)} staff"
     )
+
+
+import_app = typer.Typer(
+    help="Import benchmark instances (job shop, flexible job shop) as scenario files.",
+    no_args_is_help=True,
+)
+app.add_typer(import_app, name="import")
+
+
+def _write_scenario(data: dict[str, Any], out_file: Path | None) -> None:
+    import yaml
+
+    from engine.io import scenario_from_data
+
+    try:
+        scenario_from_data(data, str(data.get("name", "")))
+    except ScenarioError as exc:  # an importer bug, not a user error; say so plainly
+        err.print(f"[bold red]error:[/] imported scenario is invalid: {escape(str(exc))}")
+        raise typer.Exit(EXIT_INVALID) from None
+    if out_file is None:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    if out_file.suffix in (".yaml", ".yml"):
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    else:
+        text = json.dumps(data, indent=2) + "\n"
+    out_file.write_text(text, encoding="utf-8")
+    err.print(
+        f"[bold green]ok[/]: {data['name']}: {len(data['orders'])} jobs, "
+        f"{len(data['machines'])} machines, written to {out_file}"
+    )
+
+
+@import_app.command("jsp")
+def import_jsp(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="A JSPLIB instance name (ta01, la05, ft06, ...) or a file in Taillard's or "
+            "the standard (JSPLIB, OR-Library) text format."
+        ),
+    ],
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the scenario here (.yaml/.yml or JSON; default stdout)."),
+    ] = None,
+) -> None:
+    """Import a job-shop instance as a scenario whose objective total is the makespan in minutes."""
+    from benchmarks.instances import (
+        InstanceFormatError,
+        jsplib_names,
+        read_jsp,
+        read_jsplib,
+        to_scenario_data,
+    )
+
+    path = Path(source)
+    try:
+        if path.is_file():
+            instance = read_jsp(path)
+        elif source in jsplib_names():
+            instance = read_jsplib(source)
+        else:
+            err.print(
+                f"[bold red]error:[/] {escape(repr(source))} is neither a file nor a JSPLIB "
+                "instance name (ta01-ta80, la01-la40, swv01-swv20, orb01-orb10, abz5-abz9, "
+                "yn1-yn4, ft06, ft10, ft20)"
+            )
+            raise typer.Exit(EXIT_INVALID)
+        data = to_scenario_data(instance)
+    except (OSError, UnicodeDecodeError, InstanceFormatError) as exc:
+        err.print(f"[bold red]error:[/] cannot import {escape(str(source))}: {escape(str(exc))}")
+        raise typer.Exit(EXIT_INVALID) from None
+    _write_scenario(data, out_file)
+
+
+@import_app.command("fjsp")
+def import_fjsp(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="A flexible-job-shop file: the benchmark folder's matrix format or "
+            "Brandimarte's .fjs (detected)."
+        ),
+    ],
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the scenario here (.yaml/.yml or JSON; default stdout)."),
+    ] = None,
+) -> None:
+    """Import a flexible-job-shop instance as a scenario whose objective is the makespan."""
+    from benchmarks.instances import InstanceFormatError, read_fjsp, to_scenario_data
+
+    try:
+        data = to_scenario_data(read_fjsp(source))
+    except (OSError, UnicodeDecodeError, InstanceFormatError) as exc:
+        err.print(f"[bold red]error:[/] cannot import {escape(str(source))}: {escape(str(exc))}")
+        raise typer.Exit(EXIT_INVALID) from None
+    _write_scenario(data, out_file)
 
 
 def main() -> None:

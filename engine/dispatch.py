@@ -11,12 +11,14 @@ their value. The result hints CP-SAT and stands alone (``--method dispatch``).
 from __future__ import annotations
 
 import bisect
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from engine.problem import LineData, Mode, OpData, OrderData, ProblemData
-from engine.schedule import Schedule, ScheduledOp, terms
+from engine.schedule import Schedule, ScheduledOp, completions, terms
 from engine.timegrid import Intervals
 
 
@@ -196,20 +198,59 @@ def _undo(state: _State, placed: list[ScheduledOp]) -> None:
 Rule = Callable[[OrderData], tuple[float, ...]]
 
 
+def _work(o: OrderData) -> int:
+    """Shortest total processing time of an order's lines (its least possible work)."""
+    return sum(
+        min((m.duration for m in op.modes if m.starts), default=0)
+        for line in o.lines
+        if not line.stockable
+        for op in line.ops
+    )
+
+
 def _rules(data: ProblemData) -> list[Rule]:
+    """Priority rules, most useful first; each comes with optional orders last and mixed in."""
+    day = 8 * 60
+
     def weighted_due(o: OrderData) -> tuple[float, ...]:
-        return (not o.firm, o.due - 8 * 60 * float(o.tier_weight), o.release, o.index)
+        return (o.due - day * float(o.tier_weight), o.release, o.index)
 
     def due(o: OrderData) -> tuple[float, ...]:
-        return (not o.firm, o.due, o.release, o.index)
+        return (o.due, o.release, o.index)
+
+    def weighted_slack(o: OrderData) -> tuple[float, ...]:
+        slack = o.due - o.release - _work(o)
+        return (slack / max(float(o.tier_weight), 1e-3), o.due, o.index)
+
+    def strong_weighted_due(o: OrderData) -> tuple[float, ...]:
+        return (o.due - 3 * day * float(o.tier_weight), o.release, o.index)
 
     def release(o: OrderData) -> tuple[float, ...]:
-        return (not o.firm, o.release, o.due, o.index)
+        return (o.release, o.due, o.index)
 
-    return [weighted_due, due, release]
+    base = [weighted_due, due, weighted_slack, strong_weighted_due, release]
+    rules: list[Rule] = []
+    for rule in base:
+        rules.append(_optional_last(rule))
+        rules.append(rule)
+    return rules
 
 
-def dispatch(data: ProblemData, rules: int | None = None) -> Schedule | None:
+def _optional_last(rule: Rule) -> Rule:
+    def key(o: OrderData) -> tuple[float, ...]:
+        return (not o.firm, *rule(o))
+
+    return key
+
+
+def dispatch(
+    data: ProblemData,
+    rules: int | None = None,
+    budget: float | None = None,
+    improve: float | None = None,
+    seed: int = 0,
+    on_improve: Callable[[Schedule, Fraction], None] | None = None,
+) -> Schedule | None:
     """Build a plan by serial dispatching; None when some firm order cannot be placed.
 
     Parameters
@@ -217,25 +258,108 @@ def dispatch(data: ProblemData, rules: int | None = None) -> Schedule | None:
     data
         The problem on its minute grid.
     rules
-        How many priority rules to try (the best schedule is kept); default:
-        all for small problems, one for large ones.
+        How many priority rules to try at most (the best schedule is kept).
+    budget
+        Seconds after which no further rule is started (the first always runs).
+    improve
+        Seconds of iterated greedy search on the best rule's order of orders.
+    seed
+        Random seed of that search.
+    on_improve
+        Called with the best rule's schedule, then with each better one the search
+        finds, and its objective.
     """
     candidates = _rules(data)
-    ops = sum(len(line.ops) for line in data.lines)
-    count = rules if rules is not None else (len(candidates) if ops <= 600 else 1)
-    best: Schedule | None = None
-    best_value: Fraction | None = None
-    for rule in candidates[:count]:
-        schedule = _run(data, rule)
+    count = rules if rules is not None else len(candidates)
+    started = time.monotonic()
+    best: tuple[Fraction, list[int], Schedule] | None = None
+    for k, rule in enumerate(candidates[:count]):
+        if k and budget is not None and time.monotonic() - started > budget:
+            break
+        sequence = [o.index for o in sorted(data.orders, key=rule)]
+        schedule = _run(data, sequence)
         if schedule is None:
             continue
         value = terms(data, schedule).total
-        if best_value is None or value < best_value:
-            best, best_value = schedule, value
+        if best is None or value < best[0]:
+            best = (value, sequence, schedule)
+    if best is None:
+        return None
+    if on_improve is not None:
+        on_improve(best[2], best[0])
+    if improve is not None and improve > 0 and best[0] > 0:
+        best = _iterated_greedy(data, best, improve, seed, on_improve)
+    return best[2]
+
+
+def _iterated_greedy(
+    data: ProblemData,
+    incumbent: tuple[Fraction, list[int], Schedule],
+    budget: float,
+    seed: int,
+    on_improve: Callable[[Schedule, Fraction], None] | None,
+    stall_limit: int = 300,
+) -> tuple[Fraction, list[int], Schedule]:
+    """Improve the dispatching order: take out a few orders, put them back earlier or later.
+
+    Orders that cost most (late and heavy, or rejected) are taken out more often;
+    a changed order that is no worse is kept, so the search drifts across plateaus.
+    It stops at the time budget, at a zero objective, or after ``stall_limit``
+    trials without a strictly better plan.
+    """
+    rng = random.Random(seed)
+    started = time.monotonic()
+    value, sequence, schedule = incumbent
+    best = incumbent
+    n = len(sequence)
+    if n < 2:
+        return best
+    stall = 0
+    while time.monotonic() - started < budget and stall < stall_limit and best[0] > 0:
+        stall += 1
+        cost = _order_costs(data, schedule)
+        weights = [float(cost[i]) + 1e-3 for i in sequence]
+        k = rng.randint(1, min(4, n - 1))
+        picked = set()
+        for _ in range(k):
+            picked.add(rng.choices(range(n), weights=weights)[0])
+        moved = [sequence[p] for p in sorted(picked)]
+        rest = [o for p, o in enumerate(sequence) if p not in picked]
+        for order in moved:
+            here = sequence.index(order)
+            span = max(1, n // 4)
+            position = max(0, min(len(rest), here + rng.randint(-span, span // 2)))
+            rest.insert(position, order)
+        trial = _run(data, rest)
+        if trial is None:
+            continue
+        trial_value = terms(data, trial).total
+        if trial_value <= value:
+            value, sequence, schedule = trial_value, rest, trial
+            if value < best[0]:
+                best = (value, sequence, schedule)
+                stall = 0
+                if on_improve is not None:
+                    on_improve(schedule, value)
     return best
 
 
-def _run(data: ProblemData, rule: Rule) -> Schedule | None:
+def _order_costs(data: ProblemData, schedule: Schedule) -> dict[int, Fraction]:
+    """Each order's share of the tardiness and rejection terms."""
+    w = data.weights
+    done = completions(data, schedule)
+    cost: dict[int, Fraction] = {}
+    for o in data.orders:
+        if o.index in done:
+            cost[o.index] = (
+                w.tardiness * o.tier_weight * Fraction(max(0, done[o.index] - o.due), 60)
+            )
+        else:
+            cost[o.index] = w.rejection * o.value
+    return cost
+
+
+def _run(data: ProblemData, sequence: list[int]) -> Schedule | None:
     state = _State(
         data,
         {m: _Timeline() for m in data.machines},
@@ -247,7 +371,7 @@ def _run(data: ProblemData, rule: Rule) -> Schedule | None:
     sources: dict[tuple[int, int], str] = {}
     ops: list[ScheduledOp] = []
     w = data.weights
-    for order in sorted(data.orders, key=rule):
+    for order in (data.orders[i] for i in sequence):
         placed: list[ScheduledOp] = []
         taken: dict[str, int] = {}
         local: dict[tuple[int, int], str] = {}

@@ -6,7 +6,8 @@ import dataclasses
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from fractions import Fraction
+from typing import Any, TypeGuard
 
 from ortools.sat.python import cp_model
 
@@ -79,6 +80,9 @@ class Result:
         return self.plan.reasons
 
 
+IMPROVE_SHARE = 0.3
+"""Share of the time limit for the heuristic's own search before CP-SAT takes over."""
+
 LARGE_MODEL = 20_000
 """Variables above which presolve probing is switched off (profiles may switch it back on)."""
 
@@ -144,7 +148,7 @@ def solve(
     history: list[Progress] = []
 
     def report(p: Progress) -> None:
-        if history and p.objective >= history[-1].objective - 1e-12 and p.source == "cp":
+        if history and p.objective >= history[-1].objective - 1e-12 and p.source != "dispatch":
             return
         history.append(dataclasses.replace(p, plan=None))
         if on_progress is not None:
@@ -155,19 +159,29 @@ def solve(
     if reasons:
         return _without_plan(data, Status.INFEASIBLE, reasons, started, history)
 
-    heuristic = dispatch(data)
-    if heuristic is not None:
-        value = float(terms(data, heuristic).total)
-        first = None
-        if with_plans:
-            first = make_plan(
-                data,
-                compact(data, heuristic),
-                Status.FEASIBLE,
-                seconds=time.monotonic() - started,
-                method="dispatch",
+    def plan_of(schedule: Schedule, method: str) -> Plan | None:
+        if not with_plans:
+            return None
+        elapsed = time.monotonic() - started
+        return make_plan(
+            data, compact(data, schedule), Status.FEASIBLE, seconds=elapsed, method=method
+        )
+
+    def improved(schedule: Schedule, value: Fraction) -> None:
+        source = "search" if history else "dispatch"
+        report(
+            Progress(
+                time.monotonic() - started, float(value), None, source, plan_of(schedule, source)
             )
-        report(Progress(time.monotonic() - started, value, None, "dispatch", first))
+        )
+
+    heuristic = dispatch(
+        data,
+        budget=0.05 * params.time_limit,
+        improve=IMPROVE_SHARE * params.time_limit if params.method == "cp" else None,
+        seed=params.seed,
+        on_improve=improved,
+    )
     if params.method == "dispatch":
         if heuristic is None:
             return _without_plan(
@@ -366,6 +380,6 @@ def _hint_absent(model: cp_model.CpModel, op: OpVar) -> None:
             model.add_hint(s.used, False)
 
 
-def _own_var(expr: cp_model.LinearExprT, op: OpVar) -> bool:
+def _own_var(expr: cp_model.LinearExprT, op: OpVar) -> TypeGuard[cp_model.IntVar]:
     """Whether a crew count is a variable of its own (not the operation's presence)."""
     return isinstance(expr, cp_model.IntVar) and expr.index != op.present.index
