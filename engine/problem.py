@@ -45,6 +45,8 @@ class OpData:
     modes: list[Mode]
     order: int
     line: int
+    pinned: bool = False
+    """Held at one machine and start (a neighbourhood search keeps it where it is)."""
 
     @property
     def feasible(self) -> bool:

@@ -10,6 +10,7 @@ changeover time in the objective.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from ortools.sat.python import cp_model
 
@@ -60,14 +61,23 @@ def add_changeovers(model: cp_model.CpModel, data: ProblemData, v: Variables) ->
             seq.arcs[(0, i)] = first
             seq.arcs[(i, 0)] = last
             model.add_implication(empty, mode.chosen.Not())
-        for i, (a, _ma) in enumerate(nodes, start=1):
-            for j, (b, _mb) in enumerate(nodes, start=1):
+        pinned = sorted(
+            (mode.starts[0][0], i) for i, (op, mode) in enumerate(nodes, start=1) if op.data.pinned
+        )
+        pinned_next = {i: j for (_, i), (_, j) in pairwise(pinned)}
+        for i, (a, ma) in enumerate(nodes, start=1):
+            for j, (b, mb) in enumerate(nodes, start=1):
                 if i == j or a is b:
                     continue
                 # Same-line operations follow the routing; the reverse arc can never hold.
                 if a.present is b.present and a.data.position > b.data.position:
                     continue
+                # Two held operations follow each other directly only if nothing held is between.
+                if a.data.pinned and b.data.pinned and pinned_next.get(i) != j:
+                    continue
                 gap = changeover if needs_changeover(a.data.family, b.data.family) else 0
+                if ma.starts[0][0] + ma.duration + gap > mb.starts[-1][1]:
+                    continue
                 # No implication to the modes' literals: the circuit's self-loops already
                 # force both ends of a used arc onto this machine.
                 lit = model.new_bool_var(f"next_{machine_id}_{i}_{j}")

@@ -19,6 +19,7 @@ from engine.explain.diagnose import diagnose_infeasible, static_reasons
 from engine.model import Objective, Plan, Scenario, Status
 from engine.problem import ProblemData, build_problem
 from engine.schedule import Schedule, ScheduledOp, compact, make_plan, terms
+from engine.solve import lns
 from engine.solve.params import SolveParams, profile
 
 
@@ -83,6 +84,9 @@ class Result:
 IMPROVE_SHARE = 0.3
 """Share of the time limit for the heuristic's own search before CP-SAT takes over."""
 
+WHOLE_MODEL_SHARE = 0.5
+"""Share of the remaining time for CP-SAT on the whole model when a plan is already known."""
+
 LARGE_MODEL = 20_000
 """Variables above which presolve probing is switched off (profiles may switch it back on)."""
 
@@ -109,7 +113,7 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
         objective = self.objective_value / scale
         if self._with_plans:
             data = self._built.data
-            schedule = compact(data, _extract(self._built, self))
+            schedule = compact(data, extract_schedule(self._built, self))
             plan = make_plan(
                 data, schedule, Status.FEASIBLE, bound=bound, seconds=elapsed, method="cp"
             )
@@ -201,37 +205,60 @@ def solve(
         return Result(Status.FEASIBLE, plan, time.monotonic() - started, history)
 
     built = build_model(data)
+    large = len(built.model.proto.variables) > LARGE_MODEL
+    deadline = started + params.time_limit
+    if heuristic is not None and large and built.objective.terms:
+        best = _neighbourhood_search(data, heuristic, params, deadline, started, report, with_plans)
+        return _feasible_result(data, best, 0.0, started, history, "cp-lns")
     if heuristic is not None:
-        _hint(built, heuristic)
+        hint_schedule(built, heuristic)
     solver = cp_model.CpSolver()
     settings: dict[str, Any] = {}
-    if len(built.model.proto.variables) > LARGE_MODEL:
+    if large:
         # Probing a large model costs most of the time limit before the search starts.
         settings["cp_model_probing_level"] = 0
     settings.update(profile(params.profile))
     settings.update(params.cp_sat)
     for key, value in settings.items():
         setattr(solver.parameters, key, value)
-    remaining = max(0.05, params.time_limit - (time.monotonic() - started))
-    solver.parameters.max_time_in_seconds = remaining
+    remaining = max(0.05, deadline - time.monotonic())
+    # With a plan in hand, the whole model gets a share of the time to prove or improve;
+    # the rest goes to the neighbourhood search, which improves faster on larger plants.
+    share = WHOLE_MODEL_SHARE if heuristic is not None and built.objective.terms else 1.0
+    solver.parameters.max_time_in_seconds = remaining * share
     solver.parameters.num_workers = params.workers
     solver.parameters.random_seed = params.seed
     watcher = _Watcher(built, started, report, with_plans)
     code = solver.solve(built.model, watcher)
-    elapsed = time.monotonic() - started
 
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        schedule = _extract(built, solver)
-        status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
-        bound = solver.best_objective_bound / built.objective.scale
-        if built.objective.terms:
-            chosen = schedule
-            if heuristic is not None and terms(data, heuristic).total < terms(data, schedule).total:
-                chosen, status = heuristic, Status.FEASIBLE
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) or (
+        code == cp_model.UNKNOWN and heuristic is not None
+    ):
+        chosen: Schedule
+        bound: float | None
+        if code == cp_model.UNKNOWN:
+            assert heuristic is not None
+            chosen, status, bound = heuristic, Status.FEASIBLE, None
         else:
-            chosen, bound = schedule, 0.0
+            chosen = extract_schedule(built, solver)
+            status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
+            # Every term is non-negative, so zero is a bound too.
+            bound = max(0.0, solver.best_objective_bound / built.objective.scale)
+            if not built.objective.terms:
+                bound = 0.0
+            elif heuristic is not None and terms(data, heuristic).total < terms(data, chosen).total:
+                chosen, status = heuristic, Status.FEASIBLE
+        method = "cp"
+        if status != Status.OPTIMAL and built.objective.terms and deadline - time.monotonic() > 2:
+            chosen = _neighbourhood_search(
+                data, chosen, params, deadline, started, report, with_plans
+            )
+            method = "cp+lns"
+        if bound is not None and bound >= float(terms(data, chosen).total) - 1e-9:
+            status = Status.OPTIMAL
+        elapsed = time.monotonic() - started
         plan = make_plan(
-            data, compact(data, chosen), status, bound=bound, seconds=elapsed, method="cp"
+            data, compact(data, chosen), status, bound=bound, seconds=elapsed, method=method
         )
         if status == Status.OPTIMAL:
             plan = plan.model_copy(update={"bound": plan.objective.total})
@@ -241,11 +268,6 @@ def solve(
         return _without_plan(data, Status.INFEASIBLE, why, started, history)
     if code == cp_model.MODEL_INVALID:
         raise RuntimeError(f"internal error, invalid CP-SAT model: {built.model.validate()}")
-    if heuristic is not None:
-        plan = make_plan(
-            data, compact(data, heuristic), Status.FEASIBLE, seconds=elapsed, method="dispatch"
-        )
-        return Result(Status.FEASIBLE, plan, elapsed, history)
     return _without_plan(
         data,
         Status.UNKNOWN,
@@ -253,6 +275,51 @@ def solve(
         started,
         history,
     )
+
+
+def _neighbourhood_search(
+    data: ProblemData,
+    start: Schedule,
+    params: SolveParams,
+    deadline: float,
+    started: float,
+    report: Callable[[Progress], None],
+    with_plans: bool,
+) -> Schedule:
+    """Improve a plan by large-neighbourhood search until the deadline."""
+
+    def improved(schedule: Schedule, value: Fraction) -> None:
+        elapsed = time.monotonic() - started
+        plan = None
+        if with_plans:
+            plan = make_plan(
+                data, compact(data, schedule), Status.FEASIBLE, seconds=elapsed, method="cp-lns"
+            )
+        report(Progress(elapsed, float(value), None, "lns", plan))
+
+    return lns.improve(
+        data,
+        start,
+        deadline=deadline,
+        workers=params.workers,
+        seed=params.seed,
+        on_improve=improved,
+    )
+
+
+def _feasible_result(
+    data: ProblemData,
+    schedule: Schedule,
+    bound: float | None,
+    started: float,
+    history: list[Progress],
+    method: str,
+) -> Result:
+    elapsed = time.monotonic() - started
+    plan = make_plan(
+        data, compact(data, schedule), Status.FEASIBLE, bound=bound, seconds=elapsed, method=method
+    )
+    return Result(Status.FEASIBLE, plan, elapsed, history)
 
 
 def _without_plan(
@@ -274,7 +341,7 @@ def _without_plan(
     return Result(status, plan, elapsed, history)
 
 
-def _extract(
+def extract_schedule(
     built: BuiltModel, solver: cp_model.CpSolver | cp_model.CpSolverSolutionCallback
 ) -> Schedule:
     v = built.vars
@@ -306,7 +373,7 @@ def _extract(
     return Schedule(accepted, sources, ops)
 
 
-def _hint(built: BuiltModel, schedule: Schedule) -> None:
+def hint_schedule(built: BuiltModel, schedule: Schedule) -> None:
     """Hint every decision of a heuristic schedule, so CP-SAT starts from it."""
     model = built.model
     placed = {(op.order, op.line, op.position): op for op in schedule.ops}
