@@ -343,6 +343,20 @@ def import_fjsp(
     _write_scenario(data, out_file)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    examples: Annotated[
+        Path | None, typer.Option(help="Folder of example scenarios (*.yaml) to store at start.")
+    ] = None,
+) -> None:
+    """Run the planning service (settings from ORDERPLAN_* environment variables)."""
+    from api.main import run
+
+    run(host, port, examples)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -54,3 +54,25 @@ def build_model(data: ProblemData, skip: frozenset[str] = frozenset()) -> BuiltM
         add_materials(model, data, v)
     objective = add_objective(model, data, v, sequences)
     return BuiltModel(model, data, v, sequences, objective)
+
+
+def estimate_variables(data: ProblemData) -> int:
+    """About how many variables :func:`build_model` would create, without building it.
+
+    Operations cost a few variables each plus one per eligible machine and
+    candidate person; a changeover circuit costs one per pair of candidates.
+    """
+    count = 0
+    per_machine: dict[str, list[str | None]] = {}
+    for line in data.lines:
+        count += 3
+        for op in line.ops:
+            count += 4 + len(op.modes) + len(op.candidates)
+            for mode in op.modes:
+                if mode.starts:
+                    per_machine.setdefault(mode.machine, []).append(op.family)
+    for machine, families in per_machine.items():
+        distinct = {f for f in families if f is not None}
+        if data.machines[machine].changeover and len(distinct) > 1:
+            count += len(families) ** 2
+    return count

@@ -11,7 +11,7 @@ from typing import Any, TypeGuard
 
 from ortools.sat.python import cp_model
 
-from engine.build import BuiltModel, build_model
+from engine.build import BuiltModel, build_model, estimate_variables
 from engine.build.staff import name_crews
 from engine.build.variables import OpVar
 from engine.dispatch import dispatch
@@ -81,14 +81,17 @@ class Result:
         return self.plan.reasons
 
 
-IMPROVE_SHARE = 0.3
-"""Share of the time limit for the heuristic's own search before CP-SAT takes over."""
+IMPROVE_SHARE = {"small": 0.05, "medium": 0.2, "large": 0.3}
+"""Share of the time limit for the heuristic's own search, by model size, before CP-SAT."""
+
+SMALL_MODEL = 6_000
+"""Estimated variables up to which CP-SAT alone works on the whole model for the whole time."""
 
 WHOLE_MODEL_SHARE = 0.5
 """Share of the remaining time for CP-SAT on the whole model when a plan is already known."""
 
 LARGE_MODEL = 20_000
-"""Variables above which presolve probing is switched off (profiles may switch it back on)."""
+"""Estimated variables above which only the neighbourhood search runs (no whole model)."""
 
 
 class _Watcher(cp_model.CpSolverSolutionCallback):
@@ -179,10 +182,12 @@ def solve(
             )
         )
 
+    size = estimate_variables(data)
+    tier = "small" if size <= SMALL_MODEL else "large" if size > LARGE_MODEL else "medium"
     heuristic = dispatch(
         data,
         budget=0.05 * params.time_limit,
-        improve=IMPROVE_SHARE * params.time_limit if params.method == "cp" else None,
+        improve=IMPROVE_SHARE[tier] * params.time_limit if params.method == "cp" else None,
         seed=params.seed,
         on_improve=improved,
     )
@@ -204,14 +209,26 @@ def solve(
         )
         return Result(Status.FEASIBLE, plan, time.monotonic() - started, history)
 
-    built = build_model(data)
-    large = len(built.model.proto.variables) > LARGE_MODEL
     deadline = started + params.time_limit
-    if heuristic is not None and large and built.objective.terms:
+    weighted = any(
+        (
+            data.weights.tardiness,
+            data.weights.rejection,
+            data.weights.makespan,
+            data.weights.changeover,
+        )
+    )
+    if heuristic is not None and tier == "large" and weighted:
         best = _neighbourhood_search(data, heuristic, params, deadline, started, report, with_plans)
         return _feasible_result(data, best, 0.0, started, history, "cp-lns")
+    built = build_model(data)
+    large = tier == "large"
     if heuristic is not None:
         hint_schedule(built, heuristic)
+        if built.objective.makespan is not None and set(built.objective.terms) == {"makespan"}:
+            # Only the makespan counts: no better plan ends later than the one in hand.
+            last = max((op.end for op in heuristic.ops), default=0)
+            built.model.add(built.objective.makespan <= last)
     solver = cp_model.CpSolver()
     settings: dict[str, Any] = {}
     if large:
@@ -224,7 +241,9 @@ def solve(
     remaining = max(0.05, deadline - time.monotonic())
     # With a plan in hand, the whole model gets a share of the time to prove or improve;
     # the rest goes to the neighbourhood search, which improves faster on larger plants.
-    share = WHOLE_MODEL_SHARE if heuristic is not None and built.objective.terms else 1.0
+    share = 1.0
+    if tier != "small" and heuristic is not None and built.objective.terms:
+        share = WHOLE_MODEL_SHARE
     solver.parameters.max_time_in_seconds = remaining * share
     solver.parameters.num_workers = params.workers
     solver.parameters.random_seed = params.seed
