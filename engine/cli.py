@@ -73,6 +73,10 @@ def solve(
     ] = None,
     summary: Annotated[bool, typer.Option(help="Print a plan summary table.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="Replan from this published plan (JSON); replaces the file's baseline."),
+    ] = None,
 ) -> None:
     """Solve a scenario and write its plan as JSON, with live progress on stderr."""
     from engine.solve import Progress, SolveParams
@@ -82,6 +86,8 @@ def solve(
         err.print(f"[bold red]error:[/] --method {method!r}: choose cp or dispatch")
         raise typer.Exit(EXIT_INVALID)
     loaded = _load(scenario)
+    if baseline is not None:
+        loaded = _with_baseline(loaded, _load_plan(baseline))
     try:
         params = SolveParams(
             time_limit=time_limit,
@@ -137,6 +143,21 @@ def solve(
     for reason in plan.reasons:
         err.print(f"  - {reason}", markup=False)
     raise typer.Exit(EXIT_INFEASIBLE if result.status == Status.INFEASIBLE else EXIT_NO_PLAN)
+
+
+def _load_plan(path: Path) -> Plan:
+    try:
+        data = parse_document(path.read_text(encoding="utf-8"), str(path))
+        return Plan.model_validate(data)
+    except (OSError, ScenarioError, ValidationError) as exc:
+        err.print(f"[bold red]error:[/] cannot read plan {path}: {exc}")
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def _with_baseline(scenario: Scenario, plan: Plan) -> Scenario:
+    from engine.expedite import baseline_of, with_changes
+
+    return with_changes(scenario, baseline=baseline_of(plan))
 
 
 def print_summary(plan: Plan, console: Console) -> None:
@@ -341,6 +362,68 @@ def import_fjsp(
         err.print(f"[bold red]error:[/] cannot import {escape(str(source))}: {escape(str(exc))}")
         raise typer.Exit(EXIT_INVALID) from None
     _write_scenario(data, out_file)
+
+
+@app.command()
+def expedite(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file.")],
+    baseline: Annotated[Path, typer.Option(help="The published plan (JSON).")],
+    order: Annotated[str, typer.Option(help="The order to expedite.")],
+    due: Annotated[
+        str, typer.Option(help="Requested date with UTC offset, e.g. 2026-12-05T12:00+01:00.")
+    ],
+    time_limit: Annotated[
+        float, typer.Option(help="Seconds the preview may take.", min=0.01)
+    ] = 30.0,
+    workers: Annotated[int, typer.Option(help="CP-SAT search workers.", min=1, max=64)] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed.", min=0)] = 0,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the preview JSON here (default: stdout).")
+    ] = None,
+) -> None:
+    """Preview an expedite: can the date be met, the new plan, and who pays for it."""
+    from datetime import datetime
+
+    from engine.expedite import ExpediteError, preview
+    from engine.solve import SolveParams
+
+    loaded = _load(scenario)
+    published = _load_plan(baseline)
+    try:
+        requested = datetime.fromisoformat(due)
+    except ValueError:
+        err.print(f"[bold red]error:[/] --due {due!r} is not an ISO 8601 instant")
+        raise typer.Exit(EXIT_INVALID) from None
+    if requested.tzinfo is None:
+        err.print(f"[bold red]error:[/] --due {due!r} needs a UTC offset, e.g. +01:00")
+        raise typer.Exit(EXIT_INVALID)
+    params = SolveParams(time_limit=time_limit, workers=workers, seed=seed)
+    try:
+        result = preview(loaded, published, order, requested, params)
+    except ExpediteError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(EXIT_INVALID) from None
+    text = result.model_dump_json(indent=2)
+    if out_file is not None:
+        out_file.write_text(text + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(text + "\n")
+    verdict = "can be met" if result.can_meet else "cannot be met"
+    err.print(f"{order} by {requested.isoformat()}: [bold]{verdict}[/]", highlight=False)
+    if result.completion is not None:
+        err.print(f"  completes {result.completion.isoformat()} in the preview")
+    if not result.can_meet and result.earliest_completion is not None:
+        err.print(f"  earliest possible: {result.earliest_completion.isoformat()}")
+    slipping = [x for x in result.orders if x.slips]
+    err.print(
+        f"  {len(slipping)} other order(s) slip: "
+        + ", ".join(f"{x.id} (+{x.delay_minutes} min)" for x in slipping)
+        if slipping
+        else "  no other order slips"
+    )
+    b, a = result.objective_before, result.objective_after
+    for term in ("total", "tardiness", "rejection", "makespan", "changeover", "stability"):
+        err.print(f"  {term:<11} {getattr(b, term):12.4f} -> {getattr(a, term):12.4f}")
 
 
 @app.command()

@@ -161,6 +161,25 @@ def _schedule_line(state: _State, order: OrderData, line: LineData) -> list[Sche
     placed: list[ScheduledOp] = []
     t = order.release
     for op in line.ops:
+        if op.fixed_staff is not None:
+            # Frozen baseline work was booked before any order was dispatched.
+            mode, start = op.modes[0], op.modes[0].starts[0][0]
+            if start < t:
+                _undo(state, placed)
+                return None
+            placed.append(
+                ScheduledOp(
+                    order.index,
+                    line.index,
+                    op.position,
+                    mode.machine,
+                    op.fixed_staff,
+                    start,
+                    start + mode.duration,
+                )
+            )
+            t = start + mode.duration
+            continue
         found = _place(state, op, line, t)
         if found is None:
             _undo(state, placed)
@@ -185,6 +204,8 @@ def _undo(state: _State, placed: list[ScheduledOp]) -> None:
     data = state.data
     for p in placed:
         op = data.orders[p.order].lines[p.line].ops[p.position]
+        if op.fixed_staff is not None:
+            continue
         state.machines[p.machine].remove(p.start, p.end, op.family)
         for person in p.staff:
             state.people[person].remove(p.start, p.end, None)
@@ -229,6 +250,20 @@ def _rules(data: ProblemData) -> list[Rule]:
         return (o.release, o.due, o.index)
 
     base = [weighted_due, due, weighted_slack, strong_weighted_due, release]
+    if data.baseline or any(op.fixed_staff is not None for line in data.lines for op in line.ops):
+        first: dict[int, int] = {}
+        for (o, _, _), ref in data.baseline.items():
+            first[o] = min(first.get(o, ref.start), ref.start)
+        for line in data.lines:
+            for op in line.ops:
+                if op.fixed_staff is not None:
+                    start = op.modes[0].starts[0][0]
+                    first[line.order] = min(first.get(line.order, start), start)
+
+        def as_published(o: OrderData) -> tuple[float, ...]:
+            return (first.get(o.index, data.horizon + o.due), o.due, o.index)
+
+        base.insert(0, as_published)
     rules: list[Rule] = []
     for rule in base:
         rules.append(_optional_last(rule))
@@ -367,6 +402,18 @@ def _run(data: ProblemData, sequence: list[int]) -> Schedule | None:
         dict(data.stock),
         {m: [] for m in data.materials},
     )
+    for line in data.lines:
+        for op in line.ops:
+            if op.fixed_staff is None:
+                continue
+            mode, start = op.modes[0], op.modes[0].starts[0][0]
+            state.machines[mode.machine].add(start, start + mode.duration, op.family)
+            for person in op.fixed_staff:
+                state.people[person].add(start, start + mode.duration, None)
+            if op.position == 0:
+                for material_id, need in line.materials.items():
+                    if material_id in state.consumed:
+                        state.consumed[material_id].append((start, need))
     accepted = [False] * len(data.orders)
     sources: dict[tuple[int, int], str] = {}
     ops: list[ScheduledOp] = []

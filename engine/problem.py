@@ -47,6 +47,8 @@ class OpData:
     line: int
     pinned: bool = False
     """Held at one machine and start (a neighbourhood search keeps it where it is)."""
+    fixed_staff: tuple[str, ...] | None = None
+    """The people of a frozen baseline operation, who stay on it."""
 
     @property
     def feasible(self) -> bool:
@@ -117,6 +119,15 @@ class Weights:
     rejection: Fraction
     makespan: Fraction
     changeover: Fraction
+    stability: Fraction = Fraction(0)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Where the baseline had an operation: its machine and start minute."""
+
+    machine: str
+    start: int
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,12 @@ class ProblemData:
     materials: dict[str, MaterialData]
     stock: dict[str, int]
     weights: Weights
+    baseline: dict[tuple[int, int, int], Reference] = field(default_factory=dict)
+    """Baseline placement of each operation that is not frozen, by (order, line, position)."""
+    freeze: int | None = None
+    """Minute before which only frozen baseline operations start."""
+    warnings: list[str] = field(default_factory=list)
+    """What of the baseline could not be kept."""
 
     @property
     def lines(self) -> list[LineData]:
@@ -221,7 +238,7 @@ def build_problem(scenario: Scenario) -> ProblemData:
             )
         )
     w = scenario.policy.weights
-    return ProblemData(
+    data = ProblemData(
         scenario=scenario,
         grid=grid,
         horizon=horizon,
@@ -235,9 +252,16 @@ def build_problem(scenario: Scenario) -> ProblemData:
         },
         stock=dict(scenario.stock),
         weights=Weights(
-            exact(w.tardiness), exact(w.rejection), exact(w.makespan), exact(w.changeover)
+            exact(w.tardiness),
+            exact(w.rejection),
+            exact(w.makespan),
+            exact(w.changeover),
+            exact(w.stability),
         ),
     )
+    from engine.baseline import apply_baseline
+
+    return apply_baseline(data)
 
 
 def _clip(windows: Intervals, lo: int, hi: int) -> Intervals:

@@ -46,11 +46,12 @@ class Terms:
     rejection: Fraction
     makespan: Fraction
     changeover: Fraction
+    stability: Fraction = Fraction(0)
 
     @property
     def total(self) -> Fraction:
         """Sum of the terms."""
-        return self.tardiness + self.rejection + self.makespan + self.changeover
+        return self.tardiness + self.rejection + self.makespan + self.changeover + self.stability
 
     def objective(self) -> Objective:
         """The terms as the plan's objective block."""
@@ -60,6 +61,7 @@ class Terms:
             rejection=float(self.rejection),
             makespan=float(self.makespan),
             changeover=float(self.changeover),
+            stability=float(self.stability),
         )
 
 
@@ -119,7 +121,18 @@ def terms(data: ProblemData, schedule: Schedule) -> Terms:
         rejection=w.rejection * rejected,
         makespan=w.makespan * Fraction(last, 60) if schedule.ops else Fraction(0),
         changeover=w.changeover * Fraction(changeover_minutes(data, schedule), 60),
+        stability=w.stability * stability_hours(data, schedule),
     )
+
+
+def stability_hours(data: ProblemData, schedule: Schedule) -> Fraction:
+    """Hours baseline operations moved, plus one per operation that changed machine."""
+    total = Fraction(0)
+    for op in schedule.ops:
+        ref = data.baseline.get((op.order, op.line, op.position))
+        if ref is not None:
+            total += Fraction(abs(op.start - ref.start), 60) + (op.machine != ref.machine)
+    return total
 
 
 def make_plan(
@@ -187,6 +200,7 @@ def make_plan(
         orders=orders,
         assignments=assignments,
         method=method,
+        warnings=list(data.warnings),
     )
 
 

@@ -174,7 +174,14 @@ def objective_terms(plan: Plan) -> dict[str, float]:
 
 def expect_objective(plan: Plan, **terms: float) -> None:
     """Assert the exact objective: terms not named are zero; ``total`` defaults to their sum."""
-    expected = {"tardiness": 0.0, "rejection": 0.0, "makespan": 0.0, "changeover": 0.0, **terms}
+    expected = {
+        "tardiness": 0.0,
+        "rejection": 0.0,
+        "makespan": 0.0,
+        "changeover": 0.0,
+        "stability": 0.0,
+        **terms,
+    }
     expected.setdefault("total", sum(v for k, v in expected.items() if k != "total"))
     assert objective_terms(plan) == pytest.approx(expected, abs=1e-9)
 

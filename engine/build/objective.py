@@ -29,6 +29,8 @@ class Objective:
     constant: dict[str, Fraction] = field(default_factory=dict)
     scale: int = 1
     makespan: cp_model.IntVar | None = None
+    moves: list[tuple[tuple[int, int, int], cp_model.IntVar]] = field(default_factory=list)
+    """Minutes each baseline operation moved, for hints."""
 
     def add(self, term: str, coefficient: Fraction, expr: cp_model.LinearExprT) -> None:
         """Add ``coefficient * expr`` to ``term`` (zero coefficients are dropped)."""
@@ -78,6 +80,23 @@ def add_objective(
         for seq in sequences:
             for minutes, lit in seq.changes:
                 obj.add("changeover", w.changeover * minutes * per_minute, lit)
+    if w.stability and data.baseline:
+        by_key = {(op.data.order, op.data.line, op.data.position): op for op in v.ops}
+        for key, ref in data.baseline.items():
+            op = by_key.get(key)
+            if op is None or op.data.pinned:
+                continue
+            name = op.start.name.removeprefix("start_")
+            moved = model.new_int_var(0, data.horizon + abs(ref.start), f"moved_{name}")
+            model.add(moved >= op.start - ref.start).only_enforce_if(op.present)
+            model.add(moved >= ref.start - op.start).only_enforce_if(op.present)
+            obj.add("stability", w.stability * per_minute, moved)
+            stays = [m.chosen for m in op.modes if m.machine == ref.machine]
+            # One hour-equivalent per machine change: present and not on the baseline machine.
+            obj.add("stability", w.stability, op.present)
+            if stays:
+                obj.add("stability", -w.stability, stays[0])
+            obj.moves.append((key, moved))
     coefficients = [c for pairs in obj.terms.values() for c, _ in pairs]
     coefficients += list(obj.constant.values())
     scale = 1

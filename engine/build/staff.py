@@ -33,9 +33,12 @@ class StaffGroup:
 
 def staff_groups(data: ProblemData) -> tuple[list[StaffGroup], dict[str, int]]:
     """Groups of interchangeable people, and each person's group index."""
-    keys: dict[tuple[str, frozenset[str]], list[str]] = {}
+    # People on frozen work keep their names, so each is a group of one.
+    named = {p for line in data.lines for op in line.ops for p in op.fixed_staff or ()}
+    keys: dict[tuple[str, frozenset[str], str], list[str]] = {}
     for person in data.scenario.staff:
-        keys.setdefault((person.calendar, frozenset(person.skills)), []).append(person.id)
+        alone = person.id if person.id in named else ""
+        keys.setdefault((person.calendar, frozenset(person.skills), alone), []).append(person.id)
     groups = [StaffGroup(i, tuple(people)) for i, people in enumerate(keys.values())]
     member = {p: g.index for g in groups for p in g.people}
     return groups, member
@@ -49,6 +52,14 @@ def add_staff(model: cp_model.CpModel, data: ProblemData, v: Variables) -> None:
         if op.data.crew == 0:
             continue
         name = op.start.name.removeprefix("start_")
+        if op.data.fixed_staff is not None:
+            for g in sorted({member[p] for p in op.data.fixed_staff}):
+                interval = model.new_interval_var(
+                    op.start, op.duration, op.end, f"work_{name}_g{g}"
+                )
+                op.staff.append(StaffVar(g, groups[g].people, 1, v.true, interval))
+                load[g].append((interval, 1))
+            continue
         eligible = sorted({member[p] for p in op.data.candidates})
         for g in eligible:
             group = groups[g]

@@ -31,6 +31,7 @@ class Objective(_PlanPart):
     rejection: float = 0.0
     makespan: float = 0.0
     changeover: float = 0.0
+    stability: float = 0.0
 
 
 class PlanLine(_PlanPart):
@@ -71,7 +72,8 @@ class Plan(_PlanPart):
     """A plan in the format of ``scenario-format.md``.
 
     ``reasons`` explains an infeasible or empty result in terms a planner can
-    act on; ``method`` says which engine produced it.
+    act on; ``warnings`` lists what of a baseline could not be kept; ``method``
+    says which engine produced it.
     """
 
     scenario: str
@@ -83,3 +85,5 @@ class Plan(_PlanPart):
     assignments: list[Assignment] = Field(default_factory=list)
     method: str | None = None
     reasons: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    """What of the baseline could not be kept, and other things a planner should know."""

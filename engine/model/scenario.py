@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from engine.model.base import Frozen, Id, Instant, Loc, NonNegativeInt, located
 from engine.model.calendar import ALWAYS, Calendar
-from engine.model.orders import Customer, Order, Policy
+from engine.model.orders import Baseline, Customer, Order, Policy
 from engine.model.products import Material, Product
 from engine.model.resources import Machine, StaffMember
 
@@ -62,6 +62,7 @@ class Scenario(Frozen):
     customers: list[Customer] = Field(default_factory=list)
     orders: list[Order] = Field(default_factory=list)
     policy: Policy = Field(default_factory=Policy)
+    baseline: Baseline | None = None
 
     @field_validator("version", mode="before")
     @classmethod
@@ -136,7 +137,9 @@ class Scenario(Frozen):
         return [s for s in self.staff if skill in s.skills]
 
     def tier_weight(self, order: Order) -> float:
-        """The tier weight of the order's customer."""
+        """The tier weight of the order's customer, or the expedite weight while expedited."""
+        if order.expedited:
+            return self.policy.expedite_weight
         return self.policy.tier_weight(self.customer_by_id[order.customer].tier)
 
 

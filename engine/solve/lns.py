@@ -82,7 +82,9 @@ def neighbourhood(
     for order in data.orders:
         if order.index in free_orders:
             lines = [
-                dataclasses.replace(line, ops=[_free_op(op, lo, hi) for op in line.ops])
+                dataclasses.replace(
+                    line, ops=[op if op.pinned else _free_op(op, lo, hi) for op in line.ops]
+                )
                 for line in order.lines
             ]
             orders.append(dataclasses.replace(order, lines=lines))
@@ -104,7 +106,12 @@ def neighbourhood(
             ops = []
             for op in line.ops:
                 key = (order.index, line.index, op.position)
-                ops.append(_free_op(op, lo, hi) if key in free_ops else _held_op(op, placed[key]))
+                if op.pinned:
+                    ops.append(op)
+                elif key in free_ops:
+                    ops.append(_free_op(op, lo, hi))
+                else:
+                    ops.append(_held_op(op, placed[key]))
             held.append(dataclasses.replace(line, stockable=False, ops=ops))
         orders.append(dataclasses.replace(order, firm=True, lines=held))
     return dataclasses.replace(data, orders=orders)

@@ -150,6 +150,17 @@ def solve(
     Result
         Status, plan with exact objective terms, proven bound and runtime.
     """
+    return solve_problem(build_problem(scenario), params, on_progress, with_plans=with_plans)
+
+
+def solve_problem(
+    data: ProblemData,
+    params: SolveParams | None = None,
+    on_progress: ProgressCallback | None = None,
+    *,
+    with_plans: bool = False,
+) -> Result:
+    """Plan problem data already on its minute grid (see :func:`solve`)."""
     params = params or SolveParams()
     started = time.monotonic()
     history: list[Progress] = []
@@ -161,7 +172,6 @@ def solve(
         if on_progress is not None:
             on_progress(p)
 
-    data = build_problem(scenario)
     reasons = static_reasons(data)
     if reasons:
         return _without_plan(data, Status.INFEASIBLE, reasons, started, history)
@@ -436,6 +446,10 @@ def hint_schedule(built: BuiltModel, schedule: Schedule) -> None:
         model.add_hint(order.tardiness, late)
     if built.objective.makespan is not None:
         model.add_hint(built.objective.makespan, max((op.end for op in schedule.ops), default=0))
+    for op_key, moved in built.objective.moves:
+        p = placed.get(op_key)
+        ref = built.data.baseline[op_key]
+        model.add_hint(moved, abs(p.start - ref.start) if p is not None else 0)
     for seq in built.sequences:
         index: dict[int, ScheduledOp] = {}
         for i, (op, _mode) in enumerate(seq.nodes, start=1):
