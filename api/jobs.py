@@ -34,8 +34,6 @@ from engine.model import Plan, Scenario
 
 log = logging.getLogger("orderplan.api")
 
-TERMINAL = [s.value for s in JobStatus if s.terminal]
-
 
 def gap(objective: float | None, bound: float | None) -> float | None:
     """Relative gap between an objective and its bound, as the engine reports it."""

@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import FrameType
 
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import HTMLResponse
@@ -189,5 +190,16 @@ def run(host: str = "127.0.0.1", port: int = 8000, examples: Path | None = None)
         raise SystemExit(2) from None
     if examples is not None:
         settings = settings.model_copy(update={"examples_dir": examples})
+    app = create_app(settings)
+    notifier: Notifier = app.state.notifier
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # Event streams and waiting synchronous solves end now: uvicorn waits for open
+            # connections before it runs the application's shutdown.
+            notifier.close()
+            super().handle_exit(sig, frame)
+
     print(f"orderplan: serving on http://{host}:{port} (API docs: /docs)", flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, timeout_graceful_shutdown=5)
+    config = uvicorn.Config(app, host=host, port=port, timeout_graceful_shutdown=5)
+    Server(config).run()

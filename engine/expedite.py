@@ -10,6 +10,7 @@ tardiness before and after; every objective term before and after.
 from __future__ import annotations
 
 import dataclasses
+import time
 from datetime import datetime
 from fractions import Fraction
 
@@ -142,8 +143,11 @@ def preview(
         The order does not exist or is already done.
     """
     params = params or SolveParams()
+    started = time.monotonic()
     replanned = expedite_scenario(scenario, baseline, order_id, due)
-    result = solve(replanned, params, on_progress)
+    # Most of the time goes to the replan; what is left finds the earliest date if needed.
+    first = params.model_copy(update={"time_limit": params.time_limit * 0.7})
+    result = solve(replanned, first, on_progress)
     if not result.has_plan:
         raise ExpediteError(
             f"no plan serves order {order_id} expedited: " + "; ".join(result.reasons)
@@ -153,7 +157,9 @@ def preview(
     can_meet = mine.completion is not None and mine.completion <= due
     earliest = mine.completion
     if not can_meet:
-        earliest = _earliest_completion(replanned, order_id, params) or mine.completion
+        left = params.time_limit - (time.monotonic() - started)
+        rest = params.model_copy(update={"time_limit": max(1.0, left)})
+        earliest = _earliest_completion(replanned, order_id, rest) or mine.completion
     before = {o.id: o for o in baseline.orders}
     impacts: list[OrderImpact] = []
     for after in plan.orders:

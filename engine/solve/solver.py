@@ -427,6 +427,8 @@ def hint_schedule(built: BuiltModel, schedule: Schedule) -> None:
                     if mode.chosen is not op.present:
                         model.add_hint(mode.chosen, mode.machine == p.machine)
                 for s in op.staff:
+                    if op.data.fixed_staff is not None:
+                        continue
                     count = sum(1 for person in p.staff if person in s.people)
                     if _own_var(s.count, op):
                         model.add_hint(s.count, count)
@@ -473,7 +475,7 @@ def _hint_absent(model: cp_model.CpModel, op: OpVar) -> None:
     for m in op.modes:
         if m.chosen is not op.present:
             model.add_hint(m.chosen, False)
-    for s in op.staff:
+    for s in op.staff if op.data.fixed_staff is None else []:
         if _own_var(s.count, op):
             model.add_hint(s.count, 0)
         if s.used is not op.present:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 import time
 from typing import Any
 
@@ -255,3 +256,19 @@ def test_roles_that_may_not_solve(client: TestClient) -> None:
         response = client.post("/v1/solves", json=solve_body(), headers=auth(role))
         assert response.status_code == 403
     assert client.get("/v1/solves", headers={"X-API-Key": KEYS[Role.VIEWER]}).json()["total"] == 0
+
+
+def test_streams_end_when_the_service_stops(client: TestClient) -> None:
+    job_id = submit_long(client)
+    wait_for(client, job_id, has_plan)
+    notifier = client.app.state.notifier  # type: ignore[attr-defined]
+    stopper = threading.Timer(0.5, notifier.close)
+    stopper.start()
+    started = time.monotonic()
+    with client.stream("GET", f"/v1/solves/{job_id}/events", headers=auth()) as response:
+        text = "".join(response.iter_text())
+    assert time.monotonic() - started < 5
+    assert "event: progress" in text
+    assert "event: end" not in text
+    stopper.join()
+    client.delete(f"/v1/solves/{job_id}", headers=auth())
