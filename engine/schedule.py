@@ -13,7 +13,7 @@ from fractions import Fraction
 from itertools import pairwise
 
 from engine.model import Assignment, Objective, Plan, PlanLine, PlanOrder, Status
-from engine.problem import ProblemData
+from engine.problem import LineData, ProblemData
 
 
 @dataclass(frozen=True)
@@ -322,3 +322,49 @@ def _materials_allow(
             if level < 0:
                 return False
     return True
+
+
+def lower_bound(data: ProblemData) -> Fraction:
+    """A bound no plan can beat, from each order alone on an empty plant.
+
+    Each order completes no earlier than its lines' earliest possible ends
+    (calendars, release and routing, without other orders); an optional order
+    costs at least the lesser of that lateness and its rejection. Frozen work
+    and the makespan of lines that must be produced add their own floors.
+    """
+    w = data.weights
+    total = Fraction(0)
+    last = 0
+    for order in data.orders:
+        ends: list[int] = []
+        for line in order.lines:
+            produced = _earliest_end(line) if line.producible else None
+            options = [e for e in (produced,) if e is not None]
+            if line.stockable:
+                options.append(order.stock_completion)
+            if not options:
+                ends.append(data.horizon)
+                continue
+            ends.append(min(options))
+            if not line.stockable and produced is not None and order.firm:
+                last = max(last, produced)
+        late = w.tardiness * order.tier_weight * Fraction(max(0, max(ends) - order.due), 60)
+        total += min(late, w.rejection * order.value) if not order.firm else late
+    return total + w.makespan * Fraction(last, 60)
+
+
+def _earliest_end(line: LineData) -> int | None:
+    """Earliest end of a line's last operation, from its start windows alone."""
+    t = -(10**9)
+    for op in line.ops:
+        best: int | None = None
+        for mode in op.modes:
+            for a, b in mode.starts:
+                if b >= t:
+                    end = max(a, t) + mode.duration
+                    best = end if best is None else min(best, end)
+                    break
+        if best is None:
+            return None
+        t = best
+    return t

@@ -18,7 +18,7 @@ from engine.dispatch import dispatch
 from engine.explain.diagnose import diagnose_infeasible, static_reasons
 from engine.model import Objective, Plan, Scenario, Status
 from engine.problem import ProblemData, build_problem
-from engine.schedule import Schedule, ScheduledOp, compact, make_plan, terms
+from engine.schedule import Schedule, ScheduledOp, compact, lower_bound, make_plan, terms
 from engine.solve import lns
 from engine.solve.params import SolveParams, profile
 
@@ -230,7 +230,7 @@ def solve_problem(
     )
     if heuristic is not None and tier == "large" and weighted:
         best = _neighbourhood_search(data, heuristic, params, deadline, started, report, with_plans)
-        return _feasible_result(data, best, 0.0, started, history, "cp-lns")
+        return _feasible_result(data, best, float(lower_bound(data)), started, history, "cp-lns")
     built = build_model(data)
     large = tier == "large"
     if heuristic is not None:
@@ -283,7 +283,8 @@ def solve_problem(
                 data, chosen, params, deadline, started, report, with_plans
             )
             method = "cp+lns"
-        if bound is not None and bound >= float(terms(data, chosen).total) - 1e-9:
+        bound = max(bound or 0.0, float(lower_bound(data)))
+        if bound >= float(terms(data, chosen).total) - 1e-9:
             status = Status.OPTIMAL
         elapsed = time.monotonic() - started
         plan = make_plan(
