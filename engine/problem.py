@@ -180,10 +180,17 @@ def build_problem(scenario: Scenario) -> ProblemData:
             open_time = intersect(open_time, list(staff_union(skill)))
         return tuple(start_windows(open_time, duration))
 
+    calendar_of = {p.id: p.calendar for p in scenario.staff}
+
     @cache
-    def person_starts(machine: str, person: str, duration: int) -> tuple[tuple[int, int], ...]:
+    def calendar_starts(machine: str, calendar: str, duration: int) -> tuple[tuple[int, int], ...]:
+        # People on one calendar share working time: compute once per calendar, not per person.
+        person = next(p for p, c in calendar_of.items() if c == calendar)
         both = intersect(grid.machine_open[machine], grid.staff_open[person])
         return tuple(start_windows(both, duration))
+
+    def person_starts(machine: str, person: str, duration: int) -> tuple[tuple[int, int], ...]:
+        return calendar_starts(machine, calendar_of[person], duration)
 
     orders: list[OrderData] = []
     for o, order in enumerate(scenario.orders):
@@ -330,12 +337,14 @@ def _tighten(
             windows = _clip(base[k][j], earliest[k], hi) if hi is not None else []
             staff_starts: dict[str, Intervals] = {}
             if windows and op.crew:
+                narrowed: dict[tuple[tuple[int, int], ...], Intervals | None] = {}
                 for person in op.candidates:
-                    own = intersect_starts(
-                        windows, list(person_starts(mode.machine, person, mode.duration))
-                    )
-                    if own != windows:
-                        staff_starts[person] = own
+                    theirs = person_starts(mode.machine, person, mode.duration)
+                    if theirs not in narrowed:
+                        own = intersect_starts(windows, list(theirs))
+                        narrowed[theirs] = own if own != windows else None
+                    if narrowed[theirs] is not None:
+                        staff_starts[person] = narrowed[theirs]  # type: ignore[assignment]
             modes.append(Mode(mode.machine, mode.duration, windows, staff_starts))
         out.append(
             OpData(
