@@ -9,6 +9,15 @@ with different offsets compare correctly. Weekly windows are read as sets of
 local wall-clock times: an instant is open when its wall-clock time in the
 scenario's zone falls in a window of its local weekday. Across a daylight-saving
 change this is exact even for window bounds inside the skipped or repeated hour.
+
+A scenario that replans from a baseline is checked against the frozen zone: a
+baseline operation that starts before ``policy.freeze_until`` and still fits the
+scenario (its order, line and operation exist, its machine is eligible, its
+length is unchanged, it lies inside the horizon, after the release, in the
+working time of its machine and people, who are a crew of distinct people with
+the skill) keeps its machine, people and start; no other operation starts before
+``freeze_until``. The stability term is recomputed over every other operation
+that the baseline also holds.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from pydantic import ValidationError
 from engine.model import (
     DAYS,
     Assignment,
+    BaselineAssignment,
     Calendar,
     Operation,
     Order,
@@ -60,11 +70,19 @@ RULES: tuple[str, ...] = (
     "priority",
     "completion",
     "tardiness",
+    "frozen",
     "objective",
 )
 """Every rule family a :class:`Violation` may name."""
 
-TERMS: tuple[str, ...] = ("total", "tardiness", "rejection", "makespan", "changeover")
+TERMS: tuple[str, ...] = (
+    "total",
+    "tardiness",
+    "rejection",
+    "makespan",
+    "changeover",
+    "stability",
+)
 """The objective terms, as reported in a plan's ``objective``."""
 
 _ABS_TOL = 1e-6
@@ -322,6 +340,10 @@ def _reason(period: Period) -> str:
 # --- the checker ----------------------------------------------------------------------------
 
 
+_Key = tuple[str, int, str]
+"""An operation of an order line: ``(order id, line index, operation id)``."""
+
+
 @dataclass(frozen=True)
 class _Run:
     """An assignment resolved against the scenario: its order, line and routing operation."""
@@ -351,9 +373,13 @@ class _Checker:
         self.out: list[Violation] = []
         self.decision: dict[str, PlanOrder] = {}
         self.source: dict[tuple[str, int], str] = {}
-        self.runs: dict[tuple[str, int, str], _Run] = {}
+        self.runs: dict[_Key, _Run] = {}
         self.completion: dict[str, int] = {}
         self.changeover_minutes = 0
+        self.frozen: dict[_Key, BaselineAssignment] = {}
+        self.references: dict[_Key, BaselineAssignment] = {}
+        self.stability_hours = Fraction(0)
+        self._time: _WorkingTime | None = None
 
     def add(self, rule: str, message: str) -> None:
         self.out.append(Violation(rule, message))
@@ -383,6 +409,7 @@ class _Checker:
         self.check_materials()
         self.check_completion()
         self.check_priority()
+        self.check_frozen()
         objective = self.check_objective()
         return CheckReport(self.out, objective)
 
@@ -602,11 +629,20 @@ class _Checker:
 
     # calendars
 
+    def working_time(self) -> _WorkingTime:
+        """Working time over everything the plan and the baseline touch, expanded once."""
+        if self._time is None:
+            moments = [self.h0, self.h1]
+            for a in self.p.assignments:
+                moments += [_minute(a.start), _minute(a.end)]
+            if self.s.baseline is not None:
+                for b in self.s.baseline.assignments:
+                    moments += [_minute(b.start), _minute(b.end)]
+            self._time = _WorkingTime(self.s, min(moments) - _MARGIN, max(moments) + _MARGIN)
+        return self._time
+
     def check_calendars(self) -> None:
-        moments = [self.h0, self.h1]
-        for a in self.p.assignments:
-            moments += [_minute(a.start), _minute(a.end)]
-        time = _WorkingTime(self.s, min(moments) - _MARGIN, max(moments) + _MARGIN)
+        time = self.working_time()
         for r in self.runs.values():
             if r.end <= r.start:
                 continue
@@ -787,6 +823,99 @@ class _Checker:
                     f"{o1} (priority {p1}, complete {self.at(c1)})",
                 )
 
+    # baseline: frozen zone and stability
+
+    def resolve_baseline(self) -> None:
+        """Baseline operations that still exist (first mention of each), and the frozen ones."""
+        if self.s.baseline is None:
+            return
+        freeze = self.s.policy.freeze_until
+        for b in self.s.baseline.assignments:
+            order = self.s.order_by_id.get(b.order)
+            if order is None or b.line >= len(order.lines):
+                continue
+            routing = self.s.product_by_id[order.lines[b.line].product].routing
+            op = next((x for x in routing if x.id == b.operation), None)
+            if op is None:
+                continue
+            key = (b.order, b.line, b.operation)
+            if key in self.references or key in self.frozen:
+                continue
+            if (
+                freeze is not None
+                and _minute(b.start) < _minute(freeze)
+                and self._keepable(b, order, op)
+            ):
+                self.frozen[key] = b
+            else:
+                self.references[key] = b
+
+    def _keepable(self, b: BaselineAssignment, order: Order, op: Operation) -> bool:
+        """Whether a baseline operation still fits the scenario exactly as it was."""
+        start, end = _minute(b.start), _minute(b.end)
+        if b.machine not in self.s.machine_by_id or b.machine not in op.machines:
+            return False
+        if end - start != op.duration(b.machine, order.lines[b.line].quantity):
+            return False
+        if start < self.h0 or end > self.h1 or start < self.release(order):
+            return False
+        time = self.working_time()
+        machine = time.machine[b.machine]
+        if not _inside_one(machine.stretches, machine.starts, start, end):
+            return False
+        if len(set(b.staff)) != len(b.staff) or len(b.staff) != op.crew_size:
+            return False
+        for person in b.staff:
+            member = self.s.staff_by_id.get(person)
+            if member is None or (op.skill is not None and op.skill not in member.skills):
+                return False
+            opened = time.person[person]
+            if not _inside_one(opened.stretches, opened.starts, start, end):
+                return False
+        return True
+
+    def check_frozen(self) -> None:
+        """Frozen operations unchanged, nothing else before ``freeze_until``, stability hours."""
+        self.resolve_baseline()
+        for key, b in self.frozen.items():
+            what = f"{b.order} line {b.line} op {b.operation}"
+            start = _minute(b.start)
+            kept = f"on {b.machine} at {self.at(start)}"
+            r = self.runs.get(key)
+            if r is None:
+                self.add(
+                    "frozen",
+                    f"{what} is frozen ({kept} in the baseline) but the plan does not run it",
+                )
+                continue
+            a = r.assignment
+            changes = []
+            if a.machine != b.machine:
+                changes.append(f"machine {a.machine} instead of {b.machine}")
+            if set(a.staff) != set(b.staff):
+                changes.append(
+                    f"staff [{', '.join(sorted(set(a.staff)))}] instead of "
+                    f"[{', '.join(sorted(set(b.staff)))}]"
+                )
+            if r.start != start:
+                changes.append(f"start {self.at(r.start)} instead of {self.at(start)}")
+            if changes:
+                self.add("frozen", f"{what} is frozen ({kept}) but has " + ", ".join(changes))
+        freeze = self.s.policy.freeze_until
+        for key, r in self.runs.items():
+            if key in self.frozen:
+                continue
+            if freeze is not None and r.start < _minute(freeze):
+                self.add(
+                    "frozen",
+                    f"{self._what(r)} is not a frozen baseline operation but starts before "
+                    f"freeze_until {self.at(_minute(freeze))}",
+                )
+            ref = self.references.get(key)
+            if ref is not None:
+                moved = Fraction(abs(r.start - _minute(ref.start)), 60)
+                self.stability_hours += moved + (r.assignment.machine != ref.machine)
+
     # objective
 
     def check_objective(self) -> dict[str, float]:
@@ -810,6 +939,7 @@ class _Checker:
             "rejection": Fraction(weights.rejection) * rejected,
             "makespan": Fraction(weights.makespan) * span,
             "changeover": Fraction(weights.changeover) * Fraction(self.changeover_minutes, 60),
+            "stability": Fraction(weights.stability) * self.stability_hours,
         }
         terms["total"] = sum(terms.values(), Fraction(0))
         result = {name: float(terms[name]) for name in TERMS}

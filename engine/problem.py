@@ -148,6 +148,8 @@ class ProblemData:
     """Minute before which only frozen baseline operations start."""
     warnings: list[str] = field(default_factory=list)
     """What of the baseline could not be kept."""
+    fixed_uses: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    """Material taken at fixed minutes by work outside the model (a neighbourhood's rest)."""
 
     @property
     def lines(self) -> list[LineData]:

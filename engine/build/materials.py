@@ -17,13 +17,14 @@ from engine.problem import ProblemData
 def add_materials(model: cp_model.CpModel, data: ProblemData, v: Variables) -> None:
     """One reservoir constraint per material that can run short."""
     for material in data.materials.values():
-        uses = [
+        uses: list[tuple[cp_model.LinearExprT, int, cp_model.LiteralT]] = [
             (line.ops[0].start, line.data.materials[material.id], line.produce)
             for line in v.lines
             if line.data.materials.get(material.id) and line.ops
         ]
         if not uses:
             continue
+        uses += [(at, q, v.true) for at, q in data.fixed_uses.get(material.id, [])]
         demand = sum(q for _, q, _ in uses)
         if demand <= material.on_hand:
             continue

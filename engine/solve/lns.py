@@ -54,8 +54,13 @@ def _held_op(op: OpData, placed: ScheduledOp) -> OpData:
     staff = {
         p: [(s, s)] if any(a <= s <= b for a, b in w) else [] for p, w in mode.staff_starts.items()
     }
+    # Held work keeps its people too: the orders left out of the model keep theirs, and
+    # a held operation that changed crew could meet them unseen.
     return dataclasses.replace(
-        op, modes=[Mode(mode.machine, mode.duration, [(s, s)], staff)], pinned=True
+        op,
+        modes=[Mode(mode.machine, mode.duration, [(s, s)], staff)],
+        pinned=True,
+        fixed_staff=tuple(placed.staff) if op.crew else op.fixed_staff,
     )
 
 
@@ -181,6 +186,7 @@ def improve(
         step += 1
         window, free_ops, free_orders = search.choose()
         sub = neighbourhood(data, search.incumbent, window, free_ops, free_orders)
+        sub, outside = _without_distant_orders(sub, search.incumbent, window, free_ops, free_orders)
         built = build_model(sub)
         hint_schedule(built, search.incumbent)
         solver = cp_model.CpSolver()
@@ -192,7 +198,7 @@ def improve(
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             search.size = max(8, int(search.size * 0.8))
             continue
-        candidate = extract_schedule(built, solver)
+        candidate = _merge(search.incumbent, extract_schedule(built, solver), outside)
         value = terms(data, candidate).total
         if code == cp_model.OPTIMAL:
             search.size = min(400, int(search.size * 1.2) + 1)
@@ -203,3 +209,68 @@ def improve(
             if on_improve is not None:
                 on_improve(candidate, value)
     return search.incumbent
+
+
+def _without_distant_orders(
+    data: ProblemData,
+    incumbent: Schedule,
+    window: tuple[int, int],
+    free_ops: set[tuple[int, int, int]],
+    free_orders: set[int],
+) -> tuple[ProblemData, set[int]]:
+    """Empty the held orders that cannot meet the freed work, keeping their material and stock.
+
+    An order stays whole in the model when it has freed work, or held work near the
+    window (within the longest operation and changeover), or is the neighbour just
+    before or after the window on some machine (for changeovers). Every other order
+    keeps its index but loses its lines; what its work takes from materials and stock
+    is taken up front.
+    """
+    lo, hi = window
+    pad = max((m.duration for line in data.lines for op in line.ops for m in op.modes), default=0)
+    pad += max((m.changeover for m in data.machines.values()), default=0)
+    keep = set(free_orders) | {key[0] for key in free_ops}
+    before: dict[str, ScheduledOp] = {}
+    after: dict[str, ScheduledOp] = {}
+    for p in incumbent.ops:
+        if p.end > lo - pad and p.start < hi + pad:
+            keep.add(p.order)
+        if p.end <= lo and (p.machine not in before or p.end > before[p.machine].end):
+            before[p.machine] = p
+        if p.start >= hi and (p.machine not in after or p.start < after[p.machine].start):
+            after[p.machine] = p
+    keep |= {p.order for p in before.values()} | {p.order for p in after.values()}
+    outside = {o.index for o in data.orders} - keep
+    if not outside:
+        return data, outside
+    fixed: dict[str, list[tuple[int, int]]] = {k: list(v) for k, v in data.fixed_uses.items()}
+    stock = dict(data.stock)
+    for p in incumbent.ops:
+        if p.order in outside and p.position == 0:
+            line = data.orders[p.order].lines[p.line]
+            for material_id, need in line.materials.items():
+                fixed.setdefault(material_id, []).append((p.start, need))
+    orders: list[OrderData] = []
+    for order in data.orders:
+        if order.index not in outside:
+            orders.append(order)
+            continue
+        if incumbent.accepted[order.index]:
+            for line in order.lines:
+                if incumbent.sources.get((order.index, line.index)) == "stock":
+                    stock[line.product] = stock.get(line.product, 0) - line.quantity
+        orders.append(dataclasses.replace(order, lines=[], firm=True))
+    return dataclasses.replace(data, orders=orders, fixed_uses=fixed, stock=stock), outside
+
+
+def _merge(incumbent: Schedule, partial: Schedule, outside: set[int]) -> Schedule:
+    """The sub-model's plan for the orders it held whole, the incumbent's for the rest."""
+    accepted = [
+        incumbent.accepted[i] if i in outside else partial.accepted[i]
+        for i in range(len(incumbent.accepted))
+    ]
+    sources = {k: v for k, v in incumbent.sources.items() if k[0] in outside}
+    sources.update({k: v for k, v in partial.sources.items() if k[0] not in outside})
+    ops = [p for p in incumbent.ops if p.order in outside]
+    ops += [p for p in partial.ops if p.order not in outside]
+    return Schedule(accepted, sources, ops)

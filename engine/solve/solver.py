@@ -445,7 +445,7 @@ def hint_schedule(built: BuiltModel, schedule: Schedule) -> None:
                 else data_order.stock_completion
                 for line in order.lines
             ]
-            late = max(0, max(ends) - data_order.due)
+            late = max(0, max(ends, default=data_order.due) - data_order.due)
         model.add_hint(order.tardiness, late)
     if built.objective.makespan is not None:
         model.add_hint(built.objective.makespan, max((op.end for op in schedule.ops), default=0))
