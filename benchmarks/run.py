@@ -177,7 +177,13 @@ def _gap(objective: float | None, best_known: int | None) -> float | None:
 
 
 def run_engine(
-    item: Item, scenario: Scenario, method: str, repeat: int, time_limit: float, workers: int
+    item: Item,
+    scenario: Scenario,
+    method: str,
+    repeat: int,
+    time_limit: float,
+    workers: int,
+    log: Console | None = None,
 ) -> Row:
     """Solve with our engine (``cp``) or its heuristic alone (``dispatch``) and check the plan."""
     events: list[Progress] = []
@@ -203,7 +209,12 @@ def run_engine(
             None,
         )
     objective = result.plan.objective.total
-    ok = check_plan(scenario, result.plan).ok
+    report = check_plan(scenario, result.plan)
+    ok = report.ok
+    if not ok and log is not None:
+        log.print(f"  {item.name}: {solver} plan fails the checker:", markup=False)
+        for violation in report.violations[:10]:
+            log.print(f"    - {violation}", markup=False)
     reached = [p.elapsed for p in events if p.objective <= objective + 1e-9]
     return Row(
         item.name,
@@ -221,7 +232,13 @@ def run_engine(
     )
 
 
-def _row(item: Item, solver: str, repeat: int, r: ReferenceResult) -> Row:
+def _row(
+    item: Item, solver: str, repeat: int, r: ReferenceResult, log: Console | None = None
+) -> Row:
+    if r.violations and log is not None:
+        log.print(f"  {item.name}: {solver} plan fails the checker:", markup=False)
+        for violation in r.violations[:10]:
+            log.print(f"    - {violation}", markup=False)
     return Row(
         item.name,
         item.set,
@@ -250,10 +267,14 @@ def solve_item(
     pjs = pyjobshop_available() and pyjobshop_applicable(scenario) is None
     for repeat in range(repeats):
         rows = [
-            run_engine(item, scenario, "cp", repeat, time_limit, workers),
-            run_engine(item, scenario, "dispatch", repeat, time_limit, workers),
+            run_engine(item, scenario, "cp", repeat, time_limit, workers, log),
+            run_engine(item, scenario, "dispatch", repeat, time_limit, workers, log),
             _row(
-                item, "plain-cp-sat", repeat, solve_reference(scenario, time_limit, workers, repeat)
+                item,
+                "plain-cp-sat",
+                repeat,
+                solve_reference(scenario, time_limit, workers, repeat),
+                log,
             ),
         ]
         if pjs:
@@ -263,6 +284,7 @@ def solve_item(
                     "pyjobshop",
                     repeat,
                     solve_pyjobshop(scenario, time_limit, workers, repeat),
+                    log,
                 )
             )
         for row in rows:
@@ -278,6 +300,13 @@ def solve_item(
 def _median(rows: list[Row]) -> float | None:
     values = [r.objective for r in rows if r.objective is not None and r.checker_ok]
     return statistics.median(values) if values else None
+
+
+def _solver_cell(rows: list[Row], median: float | None, invalid: bool) -> str:
+    if median is None:
+        # Say why there is no figure: no plan in time, or no plan passing the checker.
+        return "/".join(sorted({r.status for r in rows})) if rows else "-"
+    return _fmt(median) + (" [red]invalid[/]" if invalid else "")
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -327,7 +356,7 @@ def table(rows: list[Row], title: str) -> tuple[Table, Table]:
         main.add_row(
             name,
             "-" if best is None else str(best),
-            _fmt(medians["ours"]) + (" [red]invalid[/]" if "ours" in invalid else ""),
+            _solver_cell(ours_rows, medians["ours"], "ours" in invalid),
             _fmt(_gap(medians["ours"], best), 2),
             _fmt(
                 statistics.median(r.time_to_first for r in ours_rows if r.time_to_first is not None)
@@ -346,12 +375,13 @@ def table(rows: list[Row], title: str) -> tuple[Table, Table]:
                 if any(r.bound is not None for r in ours_rows)
                 else None
             ),
-            _fmt(medians["dispatch"]),
+            _solver_cell(by[name, "dispatch"], medians["dispatch"], "dispatch" in invalid),
             _ratio(medians["ours"], medians["dispatch"]),
-            _fmt(medians["plain-cp-sat"])
-            + (" [red]invalid[/]" if "plain-cp-sat" in invalid else ""),
+            _solver_cell(
+                by[name, "plain-cp-sat"], medians["plain-cp-sat"], "plain-cp-sat" in invalid
+            ),
             _ratio(medians["ours"], medians["plain-cp-sat"]),
-            _fmt(medians["pyjobshop"]),
+            _solver_cell(by[name, "pyjobshop"], medians["pyjobshop"], "pyjobshop" in invalid),
             _ratio(medians["ours"], medians["pyjobshop"]),
         )
     summary = Table(title="per set: mean gap to best-known % (mean ratio ours/other)")
