@@ -14,8 +14,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Role(StrEnum):
     """What a key may do.
 
-    ``planner`` may do everything; ``marketing`` and ``viewer`` read scenarios,
-    solves and plans; ``service`` validates and solves (and reads its results).
+    ``planner`` may do everything (publishing plans and deciding on expedites only
+    it may); ``marketing`` reads and requests expedites (within a quota);
+    ``viewer`` reads scenarios, solves and plans; ``service`` validates and
+    solves (and reads its results).
     """
 
     PLANNER = "planner"
@@ -58,6 +60,9 @@ class Settings(BaseSettings):
     max_attempts
         Times a job interrupted by a server stop is started again before it is
         marked failed (so a scenario that brings the server down cannot loop).
+    expedite_quota
+        Expedite requests each marketing key may have open or approved within
+        any 7 days; the next one is refused with 429.
     """
 
     model_config = SettingsConfigDict(env_prefix="ORDERPLAN_", extra="ignore", frozen=True)
@@ -72,6 +77,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     examples_dir: Path | None = None
     max_attempts: int = Field(default=3, ge=1)
+    expedite_quota: int = Field(default=3, ge=0)
 
     @model_validator(mode="after")
     def _keys_in_production(self) -> Settings:

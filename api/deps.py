@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
@@ -78,6 +80,42 @@ def current_role(
 CurrentRole = Annotated[Role, Depends(current_role)]
 
 
+def key_id(key: str) -> str:
+    """A stable id of an API key (SHA-256, hex) to store instead of the key."""
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who makes a request: the key's role and its id (a hash of the key)."""
+
+    role: Role
+    key_id: str
+
+
+def current_caller(
+    role: CurrentRole,
+    key: Annotated[str | None, Security(api_key_header)],
+    token: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> Caller:
+    """The caller of a request with a known key (401 otherwise, see :func:`current_role`)."""
+    given = key or (token.credentials if token is not None else "")
+    return Caller(role, key_id(given))
+
+
+def require_caller(*roles: Role) -> Any:
+    """Like :func:`require_role`, giving the :class:`Caller`."""
+    allowed = {Role.PLANNER, *roles}
+    names = ", ".join(sorted(r.value for r in allowed))
+
+    def check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+        if caller.role not in allowed:
+            raise Forbidden(f"the {caller.role.value} role may not do this (allowed: {names})")
+        return caller
+
+    return Depends(check)
+
+
 def require_role(*roles: Role) -> Any:
     """A dependency admitting ``planner`` and ``roles``; 403 for any other role."""
     allowed = {Role.PLANNER, *roles}
@@ -100,3 +138,7 @@ Reader = Annotated[Role, require_role(Role.MARKETING, Role.SERVICE, Role.VIEWER)
 """Any role: reading scenarios, solves and plans."""
 Solver = Annotated[Role, require_role(Role.SERVICE)]
 """Planners and services: validating, solving and cancelling."""
+Planner = Annotated[Caller, require_caller()]
+"""Planners alone: publishing plans, deciding on expedites."""
+Requester = Annotated[Caller, require_caller(Role.MARKETING)]
+"""Planners and marketing: requesting and commenting on expedites."""

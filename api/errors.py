@@ -84,6 +84,12 @@ class InvalidRequest(ServiceError):
     status_code = 422
 
 
+class TooManyRequests(ServiceError):
+    """A quota is used up; ``Retry-After`` says when it frees up."""
+
+    status_code = 429
+
+
 class Unavailable(ServiceError):
     """The store cannot be reached."""
 
@@ -166,4 +172,5 @@ _DESCRIPTIONS = {
     409: "The resource's state does not allow this.",
     413: "Request body above the size limit.",
     422: "Invalid request or scenario; each problem with its path.",
+    429: "Quota used up; the Retry-After header says in how many seconds it frees up.",
 }

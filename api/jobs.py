@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from api.errors import InvalidRequest, NotFound
 from api.schemas import (
+    ExpediteStatus,
+    JobKind,
     JobStatus,
     ScenarioBase,
     ScenarioInput,
@@ -22,7 +25,16 @@ from api.schemas import (
     SolveEvent,
     SolvePublic,
 )
-from api.store import EventRow, JobRow, PlanRow, ScenarioRow, utcnow
+from api.store import (
+    EventRow,
+    ExpediteAuditRow,
+    ExpediteRow,
+    JobRow,
+    PlanRow,
+    PublishedPlanRow,
+    ScenarioRow,
+    utcnow,
+)
 from engine.io import (
     Problem,
     ScenarioError,
@@ -163,10 +175,13 @@ def create_job(
     seed: int,
     method: str,
     sync: bool = False,
+    kind: JobKind = JobKind.SOLVE,
+    commit: bool = True,
 ) -> JobRow:
-    """Queue a solve of a stored scenario and commit it."""
+    """Queue a job of a stored scenario and commit it (unless ``commit`` is false)."""
     job = JobRow(
         id=uuid.uuid4().hex,
+        kind=kind.value,
         scenario_id=scenario.id,
         status=JobStatus.QUEUED.value,
         sync=sync,
@@ -180,7 +195,8 @@ def create_job(
     session.add(job)
     session.flush()
     add_event(session, job.id, "queued", {"status": JobStatus.QUEUED.value})
-    session.commit()
+    if commit:
+        session.commit()
     return job
 
 
@@ -221,6 +237,7 @@ def job_view(
     scenario = session.get(ScenarioRow, job.scenario_id)
     fields: dict[str, Any] = {
         "id": job.id,
+        "kind": job.kind,
         "scenario_id": job.scenario_id,
         "scenario_name": scenario.name if scenario else "",
         "status": job.status,
@@ -291,6 +308,8 @@ def _finish(session: Session, job: JobRow, status: JobStatus, error: str | None 
     if error is not None:
         job.error = error
     add_event(session, job.id, "end", _end_data(job))
+    if job.kind == JobKind.EXPEDITE.value:
+        _preview_ended(session, job)
 
 
 def cancel_queued(session: Session, job_id: str) -> bool:
@@ -306,6 +325,8 @@ def cancel_queued(session: Session, job_id: str) -> bool:
     job = get_job(session, job_id)
     session.refresh(job)
     add_event(session, job.id, "end", _end_data(job))
+    if job.kind == JobKind.EXPEDITE.value:
+        _preview_ended(session, job)
     session.commit()
     return True
 
@@ -373,10 +394,30 @@ def record_progress(
         job.bound = max(job.bound or float("-inf"), float(info["bound"]))
 
 
-def record_done(session: Session, job_id: str, status: str, plan: dict[str, Any]) -> None:
-    """Record a finished solve: its final plan (unless a better one is kept) and its end."""
+def record_done(
+    session: Session,
+    job_id: str,
+    status: str,
+    plan: dict[str, Any],
+    preview: dict[str, Any] | None = None,
+) -> None:
+    """Record a finished job: its final plan (unless a better one is kept) and its end.
+
+    An expedite job's ``preview`` (without its plan) goes to its expedite, and its
+    plan is always the preview's: the progress of its searches is not comparable.
+    """
     job = get_job(session, job_id)
-    if status in ("optimal", "feasible"):
+    if preview is not None and status in ("optimal", "feasible"):
+        expedite = expedite_of_job(session, job.id)
+        if expedite is not None:
+            expedite.preview = preview
+        objective = float(plan["objective"]["total"])
+        job.objective = objective
+        job.bound = plan.get("bound")
+        job.plan_status = status
+        _keep_plan(session, job, plan, objective)
+        _finish(session, job, JobStatus.COMPLETED)
+    elif status in ("optimal", "feasible"):
         objective = float(plan["objective"]["total"])
         if job.objective is None or objective <= job.objective + 1e-9:
             job.objective = objective
@@ -521,3 +562,141 @@ def submit(
         method=body.method,
         sync=sync,
     )
+
+
+# -- published plans ---------------------------------------------------------------------
+
+PUBLISH_LOCK = threading.Lock()
+"""Held while a version number is chosen and written (one service per store)."""
+
+
+def current_published(session: Session, scenario_id: str) -> PublishedPlanRow | None:
+    """The scenario's current published plan (its highest version), if any."""
+    return session.scalars(
+        select(PublishedPlanRow)
+        .where(PublishedPlanRow.scenario_id == scenario_id)
+        .order_by(PublishedPlanRow.version.desc())
+        .limit(1)
+    ).first()
+
+
+def publish(
+    session: Session,
+    job: JobRow,
+    plan: PlanRow,
+    *,
+    source: JobKind,
+    key: str,
+    role: str,
+) -> PublishedPlanRow:
+    """Publish a job's plan as the next version of its scenario's plan (not committed).
+
+    Call with :data:`PUBLISH_LOCK` held, and commit before releasing it.
+    """
+    latest = current_published(session, job.scenario_id)
+    row = PublishedPlanRow(
+        id=uuid.uuid4().hex,
+        scenario_id=job.scenario_id,
+        version=1 if latest is None else latest.version + 1,
+        source=source.value,
+        solve_id=job.id,
+        status=plan.status,
+        objective=plan.objective,
+        content=plan.content,
+        published_by=key,
+        published_role=role,
+        published_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_published(session: Session, plan_id: str) -> PublishedPlanRow:
+    """A published plan, or :class:`NotFound`."""
+    row = session.get(PublishedPlanRow, plan_id)
+    if row is None:
+        raise NotFound(f"no published plan with id {plan_id!r}")
+    return row
+
+
+# -- expedites ---------------------------------------------------------------------------
+
+
+def short_key(key: str | None) -> str | None:
+    """The key id as shown to clients: enough of the hash to tell keys apart."""
+    return None if key is None else f"key-{key[:12]}"
+
+
+def add_audit(
+    session: Session,
+    expedite: ExpediteRow,
+    kind: str,
+    *,
+    actor: str | None = None,
+    role: str | None = None,
+    comment: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Add an entry to an expedite's audit trail (committed with the session)."""
+    session.add(
+        ExpediteAuditRow(
+            expedite_id=expedite.id,
+            kind=kind,
+            actor=actor,
+            role=role,
+            comment=comment,
+            data=data or {},
+            created_at=utcnow(),
+        )
+    )
+
+
+def expedite_of_job(session: Session, job_id: str) -> ExpediteRow | None:
+    """The expedite whose preview a job computes."""
+    return session.scalars(select(ExpediteRow).where(ExpediteRow.job_id == job_id)).first()
+
+
+def expedite_task(session: Session, job: JobRow) -> dict[str, Any]:
+    """What the solver process needs besides the scenario: the task of a job."""
+    if job.kind != JobKind.EXPEDITE.value:
+        return {"kind": JobKind.SOLVE.value}
+    expedite = expedite_of_job(session, job.id)
+    if expedite is None:
+        raise NotFound(f"no expedite for job {job.id}")
+    baseline = get_published(session, expedite.baseline_plan_id)
+    return {
+        "kind": JobKind.EXPEDITE.value,
+        "baseline": baseline.content,
+        "order": expedite.order_id,
+        "due": expedite.requested_due,
+    }
+
+
+def preview_summary(preview: dict[str, Any]) -> dict[str, Any]:
+    """The audit data of a preview: the answer and its price, without the details."""
+    before = preview.get("objective_before", {}).get("total", 0.0)
+    after = preview.get("objective_after", {}).get("total", 0.0)
+    return {
+        "can_meet": preview.get("can_meet"),
+        "completion": preview.get("completion"),
+        "earliest_completion": preview.get("earliest_completion"),
+        "slipping": [o["id"] for o in preview.get("orders", []) if o.get("slips")],
+        "objective_before": before,
+        "objective_after": after,
+        "cost": after - before,
+    }
+
+
+def _preview_ended(session: Session, job: JobRow) -> None:
+    """Move an expedite whose preview job ended to ``ready`` or ``failed``."""
+    expedite = expedite_of_job(session, job.id)
+    if expedite is None or expedite.status != ExpediteStatus.PREVIEWING.value:
+        return  # rejected while its preview ran: nothing left to decide
+    if job.status == JobStatus.COMPLETED.value and expedite.preview is not None:
+        expedite.status = ExpediteStatus.READY.value
+        add_audit(session, expedite, "preview_ready", data=preview_summary(expedite.preview))
+        return
+    expedite.status = ExpediteStatus.FAILED.value
+    expedite.error = job.error or f"the preview ended {job.status} without an answer"
+    add_audit(session, expedite, "preview_failed", data={"error": expedite.error})

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors, jobs
 from api.config import Role, Settings, demo_keys
-from api.routers import health, scenarios, solves
+from api.routers import expedites, health, plans, scenarios, solves
 from api.runner import Notifier, Runner
 from api.store import Database
 
@@ -33,9 +33,16 @@ Send a scenario (format version 1, as a JSON object or as YAML/JSON text) to
 `POST /v1/solves` and follow the solve with `GET /v1/solves/{id}` or its
 server-sent events; small scenarios can be solved at once with `POST /v1/solve`.
 
+A planner publishes a solve's plan (`POST /v1/plans/{solve_id}/publish`) as the
+scenario's next plan version. Marketing asks for an order by a date
+(`POST /v1/expedites`); the engine previews it against the published plan
+(which orders slip, what it costs) and a planner approves it (publishing the
+new plan) or rejects it.
+
 Every `/v1` endpoint but `/v1/health` needs an API key in `X-API-Key` (or
 `Authorization: Bearer`). Roles: `planner` (everything), `service` (validate,
-solve, cancel, read), `marketing` and `viewer` (read).
+solve, cancel, read), `marketing` (read, request and comment on expedites
+within a quota) and `viewer` (read).
 """
 
 
@@ -155,7 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.notifier = notifier
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (scenarios, solves, health):
+    for module in (scenarios, solves, plans, expedites, health):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

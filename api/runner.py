@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from api import jobs, worker
+from api.errors import NotFound
 from api.store import Database
 
 log = logging.getLogger("orderplan.api")
@@ -217,10 +218,17 @@ class Runner:
                     "seed": job.seed,
                     "method": job.method,
                 }
+                try:
+                    task = jobs.expedite_task(session, job)
+                except NotFound as exc:
+                    jobs.record_failed(session, job.id, exc.detail)
+                    session.commit()
+                    self._on_change()
+                    continue
                 slot = next((s for s in self._slots if s.job_id is None), None) or self._spawn()
                 slot.job_id = job.id
                 try:
-                    slot.conn.send((job.id, content, params))
+                    slot.conn.send((job.id, content, params, task))
                 except (OSError, EOFError):
                     self._died(slot)
                 self._on_change()
@@ -257,7 +265,7 @@ class Runner:
                 jobs.record_progress(session, job_id, info, plan if i == last_plan else None)
                 session.flush()
             elif kind == "done":
-                jobs.record_done(session, job_id, info["status"], plan)
+                jobs.record_done(session, job_id, info["status"], plan, info.get("preview"))
                 slot.job_id = None
             elif kind == "error":
                 jobs.record_failed(session, job_id, info["error"])

@@ -1,4 +1,5 @@
-"""Persistence: SQLAlchemy 2 tables of scenarios, solve jobs, their best plans and events.
+"""Persistence: SQLAlchemy 2 tables of scenarios, solve jobs, their best plans and events,
+published plans, expedite requests and their audit log.
 
 The schema is created and upgraded by Alembic (``api/migrations``); every
 service start runs ``upgrade head`` first.
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -76,12 +78,13 @@ class ScenarioRow(Base):
 
 
 class JobRow(Base):
-    """One solve request and its state."""
+    """One solve request (``kind`` ``solve``) or expedite preview (``expedite``) and its state."""
 
     __tablename__ = "solve_jobs"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="solve", server_default="solve")
     status: Mapped[str] = mapped_column(String(16), index=True)
     sync: Mapped[bool] = mapped_column(Boolean, default=False)
     time_limit: Mapped[float] = mapped_column(Float)
@@ -118,6 +121,74 @@ class EventRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("solve_jobs.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PublishedPlanRow(Base):
+    """One published version of a scenario's plan; never changed once written.
+
+    The current published plan of a scenario is its highest version.
+    """
+
+    __tablename__ = "published_plans"
+    __table_args__ = (
+        UniqueConstraint("scenario_id", "version", name="uq_published_plans_scenario_version"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16))
+    solve_id: Mapped[str] = mapped_column(ForeignKey("solve_jobs.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    objective: Mapped[float | None] = mapped_column(Float, nullable=True)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    published_by: Mapped[str] = mapped_column(String(64))
+    published_role: Mapped[str] = mapped_column(String(16))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ExpediteRow(Base):
+    """A request to bring one order forward, its preview and the planner's decision.
+
+    ``requested_by`` and ``decided_by`` are key ids (hashes of API keys), never keys.
+    """
+
+    __tablename__ = "expedites"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), index=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("solve_jobs.id"), unique=True)
+    baseline_plan_id: Mapped[str] = mapped_column(ForeignKey("published_plans.id"))
+    order_id: Mapped[str] = mapped_column(String(200))
+    requested_due: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    requested_by: Mapped[str] = mapped_column(String(64), index=True)
+    requested_role: Mapped[str] = mapped_column(String(16))
+    preview: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    published_plan_id: Mapped[str | None] = mapped_column(
+        ForeignKey("published_plans.id"), nullable=True
+    )
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decision_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ExpediteAuditRow(Base):
+    """One entry of an expedite's audit trail: request, preview, decision or comment."""
+
+    __tablename__ = "expedite_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    expedite_id: Mapped[str] = mapped_column(ForeignKey("expedites.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

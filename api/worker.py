@@ -4,10 +4,12 @@ Runs in a process started with the ``spawn`` method, so it imports only the
 engine, never the web application. Messages it sends are tuples:
 
 - ``("progress", job_id, {"elapsed", "objective", "bound", "gap", "source"}, plan_or_None)``
-- ``("done", job_id, {"status", "seconds"}, plan)``
+- ``("done", job_id, {"status", "seconds"[, "preview"]}, plan)``
 - ``("error", job_id, {"error"}, None)``
 
-where plans are JSON-ready dicts.
+where plans are JSON-ready dicts. A job's task is ``{"kind": "solve"}`` or
+``{"kind": "expedite", "baseline": plan, "order": id, "due": iso}``; an expedite
+job's ``done`` carries the preview (without its plan, which is the message's plan).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-JobMessage = tuple[str, dict[str, Any], dict[str, Any]]
-"""``(job_id, scenario data, solve parameters)``."""
+JobMessage = tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]
+"""``(job_id, scenario data, solve parameters, task)``."""
 
 
 def _exit_when_orphaned(parent: int) -> None:
@@ -46,7 +48,11 @@ def main(conn: Connection, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
 
+    from datetime import datetime
+
+    from engine.expedite import ExpediteError, preview
     from engine.io import scenario_from_data
+    from engine.model import Plan
     from engine.solve import Progress, SolveParams, solve
 
     while True:
@@ -54,7 +60,7 @@ def main(conn: Connection, parent: int) -> None:
             message: JobMessage = conn.recv()
         except (EOFError, OSError):
             return
-        job_id, data, params = message
+        job_id, data, params, task = message
 
         def report(p: Progress, job_id: str = job_id) -> None:
             info = {
@@ -69,10 +75,29 @@ def main(conn: Connection, parent: int) -> None:
 
         try:
             scenario = scenario_from_data(data)
+            if task.get("kind") == "expedite":
+                started = time.monotonic()
+                answer = preview(
+                    scenario,
+                    Plan.model_validate(task["baseline"]),
+                    task["order"],
+                    datetime.fromisoformat(task["due"]),
+                    SolveParams(**params),
+                    on_progress=report,
+                )
+                info = {
+                    "status": answer.plan.status.value,
+                    "seconds": time.monotonic() - started,
+                    "preview": answer.model_dump(mode="json", exclude={"plan"}),
+                }
+                conn.send(("done", job_id, info, answer.plan.model_dump(mode="json")))
+                continue
             result = solve(scenario, SolveParams(**params), on_progress=report, with_plans=True)
             info = {"status": result.status.value, "seconds": result.seconds}
             conn.send(("done", job_id, info, result.plan.model_dump(mode="json")))
         except (EOFError, OSError, BrokenPipeError):
             return
+        except ExpediteError as exc:
+            conn.send(("error", job_id, {"error": str(exc)}, None))
         except Exception as exc:
             conn.send(("error", job_id, {"error": f"{type(exc).__name__}: {exc}"}, None))
