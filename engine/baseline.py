@@ -92,6 +92,7 @@ def apply_baseline(data: ProblemData) -> ProblemData:
     references: dict[Key, Reference] = {}
     frozen: dict[Key, tuple[BaselineAssignment, int]] = {}
     seen: set[Key] = set()
+    where_of: dict[Key, str] = {}
     for i, a in enumerate(baseline.assignments if baseline is not None else []):
         where = f"baseline.assignments[{i}] ({a.order} line {a.line} {a.operation})"
         order = order_index.get(a.order)
@@ -118,8 +119,14 @@ def apply_baseline(data: ProblemData) -> ProblemData:
             problem = _cannot_freeze(data, order, op, a, start, end)
             if problem is None:
                 frozen[key] = (a, start)
+                where_of[key] = where
                 continue
             warnings.append(f"{where}: cannot be kept frozen: {problem}")
+        references[key] = Reference(a.machine, start)
+
+    for key, problem in _inconsistent(data, frozen):
+        a, start = frozen.pop(key)
+        warnings.append(f"{where_of[key]}: cannot be kept frozen: {problem}")
         references[key] = Reference(a.machine, start)
 
     orders: list[OrderData] = []
@@ -146,3 +153,64 @@ def apply_baseline(data: ProblemData) -> ProblemData:
     return dataclasses.replace(
         data, orders=orders, baseline=references, freeze=freeze, warnings=warnings
     )
+
+
+def _inconsistent(
+    data: ProblemData, frozen: dict[Key, tuple[BaselineAssignment, int]]
+) -> list[tuple[Key, str]]:
+    """Frozen operations that cannot all be kept together, each with the reason.
+
+    An operation stays frozen only if every earlier operation of its line does
+    (they must precede it), and only if it does not meet an earlier frozen
+    operation on its machine (overlap or too short a changeover) or of one of its
+    people. The later of two that meet is released, and so on until what is left
+    fits together.
+    """
+    dropped: list[tuple[Key, str]] = []
+    kept = dict(frozen)
+    changed = True
+    while changed:
+        changed = False
+        for key in sorted(kept):
+            o, line, position = key
+            missing = [p for p in range(position) if (o, line, p) not in kept]
+            if missing:
+                op_name = data.orders[o].lines[line].ops[missing[0]].name
+                dropped.append((key, f"the earlier operation '{op_name}' of its line is not kept"))
+                del kept[key]
+                changed = True
+                break
+        if changed:
+            continue
+        last_on: dict[str, tuple[Key, int, str | None]] = {}
+        busy_until: dict[str, tuple[Key, int]] = {}
+        for key in sorted(kept, key=lambda k: kept[k][1]):
+            a, start = kept[key]
+            o, line, position = key
+            op = data.orders[o].lines[line].ops[position]
+            end = start + op.modes[0].duration if op.modes else start
+            for mode in op.modes:
+                if mode.machine == a.machine:
+                    end = start + mode.duration
+            problem = None
+            if a.machine in last_on:
+                _, prev_end, prev_family = last_on[a.machine]
+                gap = data.machines[a.machine].changeover
+                differ = prev_family is not None and op.family is not None
+                differ = differ and prev_family != op.family
+                if start < prev_end:
+                    problem = f"it overlaps other frozen work on {a.machine}"
+                elif differ and start - prev_end < gap:
+                    problem = f"{a.machine} needs a {gap} min changeover before it"
+            for person in a.staff:
+                if problem is None and person in busy_until and start < busy_until[person][1]:
+                    problem = f"{person} is on other frozen work then"
+            if problem is not None:
+                dropped.append((key, problem))
+                del kept[key]
+                changed = True
+                break
+            last_on[a.machine] = (key, end, op.family)
+            for person in a.staff:
+                busy_until[person] = (key, end)
+    return dropped

@@ -15,7 +15,8 @@ baseline operation that starts before ``policy.freeze_until`` and still fits the
 scenario (its order, line and operation exist, its machine is eligible, its
 length is unchanged, it lies inside the horizon, after the release, in the
 working time of its machine and people, who are a crew of distinct people with
-the skill) keeps its machine, people and start; no other operation starts before
+the skill) keeps its machine, people and start, as long as every earlier
+operation of its line is kept too; no other operation starts before
 ``freeze_until``. The stability term is recomputed over every other operation
 that the baseline also holds.
 """
@@ -849,6 +850,54 @@ class _Checker:
                 self.frozen[key] = b
             else:
                 self.references[key] = b
+        # Release, one at a time until nothing changes: an operation whose line has an
+        # earlier operation that is not kept (it would start at or after freeze_until,
+        # after its successor), then the later of two kept operations that meet on a
+        # machine (overlap, or less than the changeover between different families) or
+        # on a person.
+        while True:
+            released = self._unkeepable_prefix() or self._first_conflict()
+            if released is None:
+                break
+            self.references[released] = self.frozen.pop(released)
+
+    def _routing(self, key: _Key) -> list[Operation]:
+        order_id, line, _ = key
+        return self.s.product_by_id[self.s.order_by_id[order_id].lines[line].product].routing
+
+    def _unkeepable_prefix(self) -> _Key | None:
+        for key in self.frozen:
+            order_id, line, name = key
+            names = [op.id for op in self._routing(key)]
+            if any(
+                (order_id, line, prior) not in self.frozen for prior in names[: names.index(name)]
+            ):
+                return key
+        return None
+
+    def _first_conflict(self) -> _Key | None:
+        machine_last: dict[str, tuple[int, str | None]] = {}
+        person_last: dict[str, int] = {}
+        for key in sorted(self.frozen, key=lambda k: _minute(self.frozen[k].start)):
+            b = self.frozen[key]
+            start, end = _minute(b.start), _minute(b.end)
+            op = next(x for x in self._routing(key) if x.id == key[2])
+            if b.machine in machine_last:
+                prev_end, prev_family = machine_last[b.machine]
+                gap = self.s.machine_by_id[b.machine].changeover
+                differ = (
+                    prev_family is not None
+                    and op.setup_family is not None
+                    and prev_family != op.setup_family
+                )
+                if start < prev_end or (differ and start - prev_end < gap):
+                    return key
+            if any(start < person_last.get(person, start) for person in b.staff):
+                return key
+            machine_last[b.machine] = (end, op.setup_family)
+            for person in b.staff:
+                person_last[person] = end
+        return None
 
     def _keepable(self, b: BaselineAssignment, order: Order, op: Operation) -> bool:
         """Whether a baseline operation still fits the scenario exactly as it was."""

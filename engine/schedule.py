@@ -208,7 +208,8 @@ def compact(data: ProblemData, schedule: Schedule) -> Schedule:
     """Move every operation as early as its predecessors, crew, calendars and materials allow.
 
     Machine and staff sequences are kept, so changeovers and the order of work
-    do not change, and no operation moves later: no objective term can grow.
+    do not change, no operation moves later, and none moves further from its
+    baseline start: no objective term can grow.
     Operations are visited by start time, so each sees its predecessors
     already settled.
     """
@@ -257,6 +258,10 @@ def compact(data: ProblemData, schedule: Schedule) -> Schedule:
             lower = max(lower, prev_end + (0 if same else gap))
         for person in op.staff:
             lower = max(lower, person_last.get(person, 0))
+        ref = data.baseline.get((op.order, op.line, op.position))
+        if ref is not None and data.weights.stability:
+            # Earlier than where the published plan had it would cost stability.
+            lower = max(lower, min(op.start, ref.start))
         start = op.start
         windows = starts_for(op)
         line = data.orders[op.order].lines[op.line]

@@ -127,6 +127,7 @@ EXPECTED = {
     "makespan": Fraction(1, 2) * Fraction(560, 60),
     "changeover": 2 * Fraction(30, 60),
 }
+EXPECTED["stability"] = Fraction(0)
 EXPECTED["total"] = sum(EXPECTED.values(), Fraction(0))
 
 BASE_PLAN: Data = {

@@ -367,6 +367,7 @@ def _without_plan(
         solve_seconds=round(elapsed, 3),
         method="cp",
         reasons=reasons,
+        warnings=list(data.warnings),
     )
     return Result(status, plan, elapsed, history)
 
