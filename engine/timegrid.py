@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property
 
 from engine.model import DAYS, Calendar, Period, Scenario
+from engine.model.calendar import clock_minutes
 
 Intervals = list[tuple[int, int]]
 """Sorted, disjoint, non-touching half-open minute intervals ``[a, b)``."""
@@ -122,11 +123,44 @@ class TimeGrid:
             raw: list[tuple[int, int]] = []
             day = first
             while day <= last:
-                for lo, hi in calendar.weekly.get(DAYS[day.weekday()], []):  # type: ignore[call-overload]
-                    raw.append((self._local(day, lo), self._local(day, hi)))
+                windows = calendar.weekly.get(DAYS[day.weekday()], [])  # type: ignore[call-overload]
+                if self._changes_offset(day):
+                    raw.extend(self._scan_day(day, windows))
+                else:
+                    raw.extend((self._local(day, lo), self._local(day, hi)) for lo, hi in windows)
                 day += timedelta(days=1)
             base = merge((max(a, 0), min(b, self.end)) for a, b in raw)
         return subtract(base, self._periods(calendar.closed))
+
+    def _changes_offset(self, day: date) -> bool:
+        zone = self.scenario.zone
+        today = datetime.combine(day, time(0), tzinfo=zone).utcoffset()
+        tomorrow = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).utcoffset()
+        return today != tomorrow
+
+    def _scan_day(self, day: date, windows: list[tuple[str, str]]) -> list[tuple[int, int]]:
+        """Open minutes of a day on which the clocks change, read off the wall clock.
+
+        A window is wall-clock time: when clocks go back, a window starting inside the
+        repeated hour opens at its first passage, closes as the clock falls back before
+        its start, and opens again; when they go forward, a window starting in the skipped
+        hour opens when the clock jumps past its start.
+        """
+        if not windows:
+            return []
+        spans = [(clock_minutes(lo), clock_minutes(hi)) for lo, hi in windows]
+        zone = self.scenario.zone
+        begin = self.minute(datetime.combine(day, time(0), tzinfo=zone))
+        finish = self.minute(datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone))
+        out: list[tuple[int, int]] = []
+        for m in range(begin, finish):
+            local = (self.origin + timedelta(minutes=m)).astimezone(zone)
+            if local.date() != day:
+                continue
+            wall = local.hour * 60 + local.minute
+            if any(a <= wall < b for a, b in spans):
+                out.append((m, m + 1))
+        return merge(out)
 
     def _local(self, day: date, clock: str) -> int:
         hours, minutes = (int(x) for x in clock.split(":"))
