@@ -128,6 +128,8 @@ def solve(
     else:
         sys.stdout.write(text + "\n")
     plan = result.plan
+    for warning in plan.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if result.has_plan:
         if not quiet:
             err.print(
@@ -163,11 +165,13 @@ def _with_baseline(scenario: Scenario, plan: Plan) -> Scenario:
 def print_summary(plan: Plan, console: Console) -> None:
     """A planner's summary of a plan: objective terms and the order table."""
     terms = Table(title=f"{plan.scenario}: {plan.status.value}", show_header=True)
-    for column in ("total", "tardiness", "rejection", "makespan", "changeover", "bound"):
+    for column in ("total", "tardiness", "rejection", "makespan", "changeover", "stability"):
         terms.add_column(column, justify="right")
+    terms.add_column("bound", justify="right")
     o = plan.objective
+    values = (o.total, o.tardiness, o.rejection, o.makespan, o.changeover, o.stability)
     terms.add_row(
-        *(f"{x:.4f}" for x in (o.total, o.tardiness, o.rejection, o.makespan, o.changeover)),
+        *(f"{x:.4f}" for x in values),
         "-" if plan.bound is None else f"{plan.bound:.4f}",
     )
     console.print(terms)
