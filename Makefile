@@ -10,7 +10,7 @@ PORT ?= 8000
 # The service's embedded store; any SQLAlchemy URL works (postgresql+psycopg://...).
 DATABASE_URL ?= sqlite:///./out/orderplan.db
 
-.PHONY: run solve-demo test install install-test lint typecheck bench clean
+.PHONY: run solve-demo test install install-test lint typecheck browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,20 @@ solve-demo: install
 	$(BIN)/orderplan check $(SCENARIO) out/plan.json
 
 ## Install the test dependencies, lint, type-check and run the whole suite.
-test: install-test lint typecheck
+test: install-test lint typecheck browser
 	$(BIN)/python -m pytest -n 2 -q
+
+## Debian's Chromium for the page's browser test (tests/browser), installed with apt when
+## missing and run as root; otherwise that test is skipped, with this message saying why.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser test"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "make browser: could not install chromium; the browser test will be skipped"; \
+	else \
+		echo "make browser: /usr/bin/chromium is missing (apt-get install chromium as root); the browser test will be skipped"; \
+	fi
 
 lint: install-test
 	$(BIN)/ruff check engine api benchmarks tests

@@ -1,0 +1,219 @@
+"""The planning page end to end: the service on a free port, driven in Debian's headless Chromium.
+
+Skipped when Playwright is not installed or ``/usr/bin/chromium`` is absent
+(``make test`` installs Debian's ``chromium`` when it runs as root with apt).
+Playwright drives that browser; its own browser downloads are never used.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from api.config import Role, Settings
+from api.main import create_app
+
+ROOT = Path(__file__).parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+KEY = "planner-browser-test-0123"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
+)
+pytestmark = [
+    pytest.mark.skipif(
+        not os.access(CHROMIUM, os.X_OK),
+        reason=f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium)",
+    ),
+    pytest.mark.timeout(90),
+]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The service with the examples and one planner key, on a free local port."""
+    store = tmp_path_factory.mktemp("store") / "orderplan.db"
+    settings = Settings(
+        database_url=f"sqlite:///{store}",
+        api_keys={KEY: Role.PLANNER},
+        workers_per_solve=1,
+        examples_dir=ROOT / "scenarios",
+    )
+    app = create_app(settings)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive(), "the service did not start"
+        assert time.monotonic() < deadline, "the service did not start in 20 s"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        app.state.notifier.close()  # open event streams end, so the server stops at once
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A page in a fresh context (empty local storage), its errors collected in ``page.errors``."""
+    context = browser.new_context(viewport={"width": 1360, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.errors = errors
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def _enter_key(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/")
+    page.get_by_label("API key").fill(KEY)
+    page.get_by_role("button", name="Use key").click()
+    sync_api.expect(page.locator("#key-state")).to_have_text("Key accepted.")
+
+
+def test_solve_the_teaching_example(base_url: str, page: Any, tmp_path: Path) -> None:
+    expect = sync_api.expect
+    _enter_key(page, base_url)
+    assert page.evaluate("localStorage.getItem('orderplan.apiKey')") == KEY
+
+    # Every asset comes from the service itself (no CDN).
+    assets = page.eval_on_selector_all(
+        "script[src], link[href]", "els => els.map(e => e.src || e.href)"
+    )
+    assert len(assets) >= 3
+    assert all(src.startswith(base_url + "/static/") for src in assets), assets
+
+    page.get_by_role("combobox", name="Which stored scenario").select_option("example-teaching")
+    page.get_by_label("Time limit (s)").fill("3")
+    page.get_by_role("button", name="Start solve").click()
+
+    expect(page.locator("#st-status")).to_have_text("completed", timeout=45_000)
+    expect(page.locator("#plan-state")).to_have_text("(optimal)")
+
+    # The event stream was read: the incumbent chart got at least one plan.
+    assert int(page.locator("#st-plans").inner_text()) >= 1
+
+    # Objective terms: the teaching example's optimum is 0 (see scenarios/teaching.yaml).
+    expect(page.locator('#objective td[data-term="total"]')).to_have_text("0")
+    assert page.locator("#objective td[data-term]").count() == 6
+
+    # One table row per order, in priority order.
+    rows = page.locator("#orders tbody tr")
+    expect(rows).to_have_count(4)
+    assert sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.order)")) == [
+        "T-1",
+        "T-2",
+        "T-3",
+        "T-4",
+    ]
+    assert page.locator("#orders tbody tr").first.locator("td").first.inner_text() == "1"
+
+    # The Gantt chart has bars, by machine and by person.
+    gantt = page.locator("#gantt")
+    by_machine = int(gantt.get_attribute("data-bars") or 0)
+    assert by_machine > 0
+    drawn = page.evaluate(
+        "echarts.getInstanceByDom(document.getElementById('gantt'))"
+        ".getOption().series[0].data.length"
+    )
+    assert drawn == by_machine
+    assert page.locator("#gantt canvas").count() >= 1
+    machine_shot = tmp_path / "page-by-machine.png"
+    page.screenshot(path=str(machine_shot), full_page=True)
+
+    page.get_by_text("By person").click()
+    expect(gantt).to_have_attribute("aria-label", re.compile(r"^Schedule by person"))
+    assert int(gantt.get_attribute("data-bars") or 0) > 0
+    assert page.locator("#legend li").count() >= 2  # tiers and the late marker
+
+    person_shot = tmp_path / "page-by-person.png"
+    page.screenshot(path=str(person_shot), full_page=True)
+    assert machine_shot.stat().st_size > 10_000
+    keep = os.environ.get("ORDERPLAN_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        for shot in (machine_shot, person_shot):
+            (Path(keep) / shot.name).write_bytes(shot.read_bytes())
+
+    assert page.errors == []
+
+
+def test_upload_follow_and_cancel(base_url: str, page: Any, tmp_path: Path) -> None:
+    expect = sync_api.expect
+    _enter_key(page, base_url)
+
+    # A broken file: every problem is listed with its path.
+    broken = tmp_path / "broken.yaml"
+    text = (ROOT / "scenarios" / "teaching.yaml").read_text(encoding="utf-8")
+    broken.write_text(text.replace("product: stool", "product: stol", 1), encoding="utf-8")
+    page.get_by_label("Scenario file (YAML or JSON)").set_input_files(str(broken))
+    expect(page.locator("#message")).to_contain_text("is not a valid scenario")
+    expect(page.locator("#message")).to_contain_text("orders[")
+    expect(page.get_by_role("radio", name="Upload a file")).to_be_checked()
+
+    # The 40-order demo plant: plans improve for a long time, so it is cancelled.
+    page.get_by_label("Scenario file (YAML or JSON)").set_input_files(
+        str(ROOT / "scenarios" / "plant.yaml")
+    )
+    expect(page.locator("#file-state")).to_contain_text("valid", timeout=10_000)
+    page.get_by_label("Time limit (s)").fill("60")
+    page.get_by_role("button", name="Start solve").click()
+
+    expect(page.locator("#plan-state")).to_have_text("(best so far)", timeout=30_000)
+    assert int(page.locator("#st-plans").inner_text()) >= 1
+    assert int(page.locator("#gantt").get_attribute("data-bars") or 0) > 0
+    page.get_by_role("button", name="Cancel").click()
+
+    expect(page.locator("#st-status")).to_have_text("cancelled", timeout=10_000)
+    expect(page.locator("#orders tbody tr")).to_have_count(40)  # the best plan is kept
+    expect(page.get_by_role("button", name="Cancel")).to_be_disabled()
+    assert page.errors == []
