@@ -122,12 +122,12 @@ def apply_baseline(data: ProblemData) -> ProblemData:
                 where_of[key] = where
                 continue
             warnings.append(f"{where}: cannot be kept frozen: {problem}")
-        references[key] = Reference(a.machine, start)
+        references[key] = Reference(a.machine, start, tuple(a.staff))
 
     for key, problem in _inconsistent(data, frozen):
         a, start = frozen.pop(key)
         warnings.append(f"{where_of[key]}: cannot be kept frozen: {problem}")
-        references[key] = Reference(a.machine, start)
+        references[key] = Reference(a.machine, start, tuple(a.staff))
 
     orders: list[OrderData] = []
     for order in data.orders:

@@ -97,7 +97,18 @@ class _State:
 def _place(
     state: _State, op: OpData, line: LineData, earliest: int
 ) -> tuple[Mode, int, tuple[str, ...]] | None:
-    """Earliest (mode, start, crew) for an operation, trying every eligible machine."""
+    """Earliest (mode, start, crew) for an operation, trying every eligible machine.
+
+    An operation of the published plan goes back where it was when that still fits.
+    """
+    ref = state.data.baseline.get((line.order, line.index, op.position))
+    expedited = state.data.orders[line.order].expedited
+    if ref is not None and ref.start >= earliest and not expedited:
+        for mode in op.modes:
+            if mode.machine == ref.machine:
+                found = _place_on(state, op, line, mode, ref.start, ref.staff)
+                if found is not None and found[0] == ref.start:
+                    return mode, found[0], found[1]
     best: tuple[Mode, int, tuple[str, ...]] | None = None
     for mode in op.modes:
         found = _place_on(state, op, line, mode, earliest)
@@ -109,7 +120,12 @@ def _place(
 
 
 def _place_on(
-    state: _State, op: OpData, line: LineData, mode: Mode, earliest: int
+    state: _State,
+    op: OpData,
+    line: LineData,
+    mode: Mode,
+    earliest: int,
+    prefer: tuple[str, ...] = (),
 ) -> tuple[int, tuple[str, ...]] | None:
     timeline = state.machines[mode.machine]
     changeover = state.data.machines[mode.machine].changeover
@@ -126,7 +142,10 @@ def _place_on(
         crew: list[str] = []
         retry: list[int] = []
         if op.crew:
-            for person in op.candidates:
+            # People named in ``prefer`` (the published crew) are asked first.
+            ordered = [p for p in prefer if p in op.candidates]
+            ordered += [p for p in op.candidates if p not in ordered]
+            for person in ordered:
                 own = mode.staff_starts.get(person, mode.starts)
                 ps = _next_start(own, s)
                 if ps is None:
@@ -261,7 +280,8 @@ def _rules(data: ProblemData) -> list[Rule]:
                     first[line.order] = min(first.get(line.order, start), start)
 
         def as_published(o: OrderData) -> tuple[float, ...]:
-            return (first.get(o.index, data.horizon + o.due), o.due, o.index)
+            # An expedited order goes first; the rest keep the published order of work.
+            return (not o.expedited, first.get(o.index, data.horizon + o.due), o.due, o.index)
 
         base.insert(0, as_published)
     rules: list[Rule] = []

@@ -87,6 +87,7 @@ class OrderData:
     value: Fraction
     tier_weight: Fraction
     lines: list[LineData]
+    expedited: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,10 +125,11 @@ class Weights:
 
 @dataclass(frozen=True)
 class Reference:
-    """Where the baseline had an operation: its machine and start minute."""
+    """Where the baseline had an operation: its machine, start minute and people."""
 
     machine: str
     start: int
+    staff: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,7 @@ def build_problem(scenario: Scenario) -> ProblemData:
                 exact(order.value),
                 exact(scenario.tier_weight(order)),
                 lines,
+                order.expedited,
             )
         )
     w = scenario.policy.weights
