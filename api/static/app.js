@@ -42,8 +42,6 @@
     planState: $("plan-state"),
     terms: $("objective"),
     notes: $("plan-notes"),
-    legend: $("legend"),
-    gantt: $("gantt"),
     orders: $("orders"),
   };
 
@@ -59,8 +57,7 @@
     stream: null, // AbortController of the event stream
     refresh: { running: false, again: false },
     ticker: null,
-    charts: { gantt: null, incumbent: null },
-    ganttShape: "", // view and rows the chart was built for; zoom is kept while it holds
+    charts: { gantt: null, incumbent: null, expedite: null },
     drawnProgress: -1, // progress points in the incumbent chart
     shownError: null, // the job whose error was shown
   };
@@ -101,6 +98,7 @@
   function explain(status, detail) {
     if (status === 401) return `The API key was not accepted (${detail}).`;
     if (status === 403) return `This key's role may not do that (${detail}).`;
+    if (status === 429) return `Refused: ${detail}`;
     return detail;
   }
 
@@ -183,7 +181,10 @@
     if (state.key) localStorage.setItem(KEY_STORE, state.key);
     else localStorage.removeItem(KEY_STORE);
     clearMessage();
-    loadScenarios();
+    formMessage("");
+    closeExpedite();
+    pub.current = null;
+    resetMe().finally(loadScenarios);
   }
 
   async function loadScenarios() {
@@ -215,6 +216,7 @@
       if (!list.items.length) setOptions([["", "no stored scenarios: upload one"]]);
       if (previous && list.items.some((s) => s.id === previous)) el.select.value = previous;
       el.select.disabled = !list.items.length;
+      fillPubScenarios(list.items);
     } catch (error) {
       el.keyState.textContent = "";
       setOptions([["", "enter a valid key"]]);
@@ -289,6 +291,7 @@
     el.start.disabled = true;
     try {
       const job = await api("/v1/solves", { method: "POST", json: body });
+      if (me.role === null && me.requester !== null) setRole(me.requester ? "planner" : "service");
       history.replaceState(null, "", `#solve=${encodeURIComponent(job.id)}`);
       await follow(job.id);
       if (body.scenario_text) loadScenarios(); // the upload is stored now
@@ -335,12 +338,13 @@
     state.plan = null;
     state.scenario = null;
     state.progress = [];
-    state.ganttShape = "";
+    mainGantt.shape = "";
     renderProgress();
     renderPlan();
     const job = await api(`/v1/solves/${encodeURIComponent(jobId)}`);
     if (state.jobId !== jobId) return;
     applyJob(job);
+    if (job.kind !== "expedite") showScenario(job.scenario_id);
     api(`/v1/scenarios/${encodeURIComponent(job.scenario_id)}`)
       .then((scenario) => {
         if (state.jobId !== jobId) return;
@@ -469,6 +473,7 @@
     if (job.plan) state.plan = job.plan;
     renderProgress();
     renderPlan();
+    renderPublishButton();
   }
 
   // ---------------------------------------------------------------- progress
@@ -558,8 +563,8 @@
 
   // ---------------------------------------------------------------- plan
 
-  function tiers(plan) {
-    const weights = (state.scenario && state.scenario.policy && state.scenario.policy.tier_weights) || {};
+  function tiers(plan, scenario = state.scenario) {
+    const weights = (scenario && scenario.policy && scenario.policy.tier_weights) || {};
     const names = Object.keys(weights).sort((a, b) => weights[b] - weights[a]);
     for (const order of plan ? plan.orders : []) {
       if (order.tier && !names.includes(order.tier)) names.push(order.tier);
@@ -691,29 +696,37 @@
     return hatch;
   }
 
+  /* A Gantt chart in `node` with its legend in `legend`; drawGantt() draws a plan in it.
+   * `marks` (order id -> "expedite" | "slip") outlines the bars of those orders. */
+  function makeGantt(node, legend, key) {
+    return { node, legend, key, view: "machine", scenario: null, marks: null, shape: "" };
+  }
+
+  const mainGantt = makeGantt($("gantt"), $("legend"), "gantt");
+
   /* One bar per operation (by machine) or per operation and person (by person). */
-  function ganttBars(plan) {
+  function ganttBars(plan, view) {
     const orders = new Map(plan.orders.map((o) => [o.id, o]));
     const bars = [];
     for (const a of plan.assignments) {
       const order = orders.get(a.order) || { id: a.order };
       const late = Boolean(order.due) && Date.parse(a.end) > Date.parse(order.due);
-      const rows = state.view === "machine" ? [a.machine] : a.staff;
+      const rows = view === "machine" ? [a.machine] : a.staff;
       for (const row of rows) bars.push({ row, a, order, late });
     }
     return bars;
   }
 
-  function ganttRows(plan, bars) {
-    const scenario = state.scenario;
+  function ganttRows(g, bars) {
+    const scenario = g.scenario;
     const declared =
-      scenario && (state.view === "machine" ? scenario.machines : scenario.staff || []).map((r) => r.id);
+      scenario && (g.view === "machine" ? scenario.machines : scenario.staff || []).map((r) => r.id);
     const rows = declared ? [...declared] : [];
     for (const bar of bars) if (!rows.includes(bar.row)) rows.push(bar.row);
     return rows;
   }
 
-  function renderLegend(colours, late) {
+  function renderLegend(g, colours, late) {
     const items = [...colours].map(([tier, colour]) => {
       const item = document.createElement("li");
       const swatch = document.createElement("span");
@@ -729,25 +742,45 @@
     swatch.setAttribute("aria-hidden", "true");
     lateItem.append(swatch, `late (ends after the order's due time): ${late}`);
     items.push(lateItem);
-    el.legend.replaceChildren(...items);
+    const marks = g.marks ? [...g.marks] : [];
+    for (const [kind, label] of [
+      ["expedite", "expedited order"],
+      ["slip", "slips (completes later than published)"],
+    ]) {
+      const ids = marks.filter(([, k]) => k === kind).map(([id]) => id);
+      if (!ids.length) continue;
+      const item = document.createElement("li");
+      const mark = document.createElement("span");
+      mark.className = `swatch mark-${kind}`;
+      mark.setAttribute("aria-hidden", "true");
+      item.append(mark, `${label}: ${ids.join(", ")}`);
+      items.push(item);
+    }
+    g.legend.replaceChildren(...items);
   }
 
   function renderGantt(plan) {
+    mainGantt.view = state.view;
+    mainGantt.scenario = state.scenario;
+    drawGantt(mainGantt, plan);
+  }
+
+  function drawGantt(g, plan) {
     if (!window.echarts) {
       showMessage("The chart library did not load (/static/vendor/echarts/echarts.min.js).");
       return;
     }
-    if (!state.charts.gantt) state.charts.gantt = echarts.init(el.gantt);
-    const chart = state.charts.gantt;
+    if (!state.charts[g.key]) state.charts[g.key] = echarts.init(g.node);
+    const chart = state.charts[g.key];
     if (!plan || !plan.assignments.length) {
       chart.clear();
-      state.ganttShape = "";
-      el.gantt.dataset.bars = "0";
-      el.gantt.setAttribute(
+      g.shape = "";
+      g.node.dataset.bars = "0";
+      g.node.setAttribute(
         "aria-label",
         plan ? "The plan has no operations to schedule." : "No plan yet.",
       );
-      el.legend.replaceChildren();
+      g.legend.replaceChildren();
       if (plan) {
         chart.setOption({
           title: { text: "no operations to schedule", left: "center", top: "middle", textStyle: { color: "#64748b", fontSize: 14, fontWeight: "normal" } },
@@ -755,11 +788,12 @@
       }
       return;
     }
-    const colours = tiers(plan);
-    const bars = ganttBars(plan);
-    const rows = ganttRows(plan, bars);
+    const colours = tiers(plan, g.scenario);
+    const bars = ganttBars(plan, g.view);
+    const rows = ganttRows(g, bars);
     const index = new Map(rows.map((r, i) => [r, i]));
-    const horizon = state.scenario && state.scenario.horizon;
+    const marks = g.marks || new Map();
+    const horizon = g.scenario && g.scenario.horizon;
     // Axis labels show the scenario's wall clock: every instant is shifted by one offset.
     const shift = offsetMs((horizon && horizon.start) || plan.assignments[0].start);
     const at = (iso) => Date.parse(iso) + shift;
@@ -770,14 +804,14 @@
     const pad = Math.max((last - first) * 0.02, 5 * 60000);
     const lateCount = new Set(bars.filter((b) => b.late).map((b) => b.a)).size;
 
-    el.gantt.dataset.bars = String(bars.length);
-    el.gantt.dataset.late = String(lateCount);
-    const what = state.view === "machine" ? "machines" : "people";
-    el.gantt.setAttribute(
+    g.node.dataset.bars = String(bars.length);
+    g.node.dataset.late = String(lateCount);
+    const what = g.view === "machine" ? "machines" : "people";
+    g.node.setAttribute(
       "aria-label",
-      `Schedule by ${state.view === "machine" ? "machine" : "person"}: ${bars.length} bars on ${rows.length} ${what}, ${lateCount} late operations. The order table below lists the plan.`,
+      `Schedule by ${g.view === "machine" ? "machine" : "person"}: ${bars.length} bars on ${rows.length} ${what}, ${lateCount} late operations. The order table below lists the plan.`,
     );
-    renderLegend(colours, lateCount);
+    renderLegend(g, colours, lateCount);
 
     const data = bars.map((bar, i) => ({
       value: [index.get(bar.row), at(bar.a.start), at(bar.a.end), i, bar.late ? 1 : 0],
@@ -793,6 +827,7 @@
         { x: params.coordSys.x, y: params.coordSys.y, width: params.coordSys.width, height: params.coordSys.height },
       );
       if (!shape) return null;
+      const mark = marks.get(bar.a.order);
       const children = [
         {
           type: "rect",
@@ -805,6 +840,19 @@
         },
       ];
       if (bar.late) children.push({ type: "rect", shape, silent: true, style: { fill: hatchPattern() } });
+      if (mark) {
+        children.push({
+          type: "rect",
+          shape,
+          silent: true,
+          style: {
+            fill: "none",
+            stroke: mark === "slip" ? RED : "#0f172a",
+            lineWidth: 3,
+            lineDash: mark === "slip" ? [5, 3] : null,
+          },
+        });
+      }
       if (shape.width > 36) {
         children.push({
           type: "text",
@@ -840,10 +888,13 @@
       if (bar.late) {
         lines.push(`<span class="late-text">late: ends ${minutesBetween(order.due, a.end)} min after the due time</span>`);
       }
+      const mark = marks.get(a.order);
+      if (mark === "expedite") lines.push("<strong>the expedited order</strong>");
+      if (mark === "slip") lines.push('<span class="late-text">slips: completes later than published</span>');
       return lines.join("<br>");
     }
 
-    const shape = `${state.view}|${rows.join(",")}`;
+    const shape = `${g.view}|${rows.join(",")}`;
     const option = {
       animation: false,
       useUTC: true,
@@ -881,13 +932,13 @@
       ],
     };
     const height = Math.max(220, rows.length * 34 + 96);
-    if (el.gantt.style.height !== `${height}px`) {
-      el.gantt.style.height = `${height}px`;
+    if (g.node.style.height !== `${height}px`) {
+      g.node.style.height = `${height}px`;
       chart.resize();
     }
-    if (shape !== state.ganttShape) {
+    if (shape !== g.shape) {
       // A new view or new rows: start over, zoomed out.
-      state.ganttShape = shape;
+      g.shape = shape;
       chart.clear();
       option.dataZoom = [
         { type: "slider", xAxisIndex: 0, filterMode: "weakFilter", height: 18, bottom: 12, labelFormatter: "" },
@@ -897,6 +948,817 @@
     } else {
       // A better plan of the same solve: keep the user's zoom.
       chart.setOption(option, { replaceMerge: ["series"] });
+    }
+  }
+
+  // ---------------------------------------------------------------- who the key is
+
+  /* The page learns the key's role from what the service says about it: the key id
+   * ("key-" and 12 hex digits of its SHA-256, as the service shows actors) next to a role
+   * in published plans and audit trails, or the answer to an action. Only when a planner's
+   * buttons are at stake and nothing is known yet is the role probed, with a request that
+   * cannot change anything (approving an expedite that does not exist: 404 for a planner,
+   * 403 for any other role). */
+  const ROLE_STORE = "orderplan.roles";
+  const me = { id: null, role: null, planner: null, requester: null, probing: null };
+
+  async function keyIdOf(key) {
+    if (!key || !window.crypto || !crypto.subtle) return null; // plain http on another host
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
+    const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return `key-${hex.slice(0, 12)}`;
+  }
+
+  function knownRoles() {
+    try {
+      return JSON.parse(localStorage.getItem(ROLE_STORE) || "{}") || {};
+    } catch (_) {
+      return {};
+    }
+  }
+
+  async function resetMe() {
+    Object.assign(me, { id: null, role: null, planner: null, requester: null, probing: null });
+    const key = state.key;
+    const id = await keyIdOf(key).catch(() => null);
+    if (state.key !== key) return;
+    me.id = id;
+    const role = id ? knownRoles()[id] : null;
+    if (role) setRole(role);
+    renderRole();
+  }
+
+  function setRole(role) {
+    me.role = role;
+    me.planner = role === "planner";
+    me.requester = role === "planner" || role === "marketing";
+    if (me.id) {
+      const roles = knownRoles();
+      roles[me.id] = role;
+      localStorage.setItem(ROLE_STORE, JSON.stringify(roles));
+    }
+    renderRole();
+  }
+
+  /* Remember the role when `actor` is this key. */
+  function learn(actor, role) {
+    if (role && actor && me.id && actor === me.id && me.role !== role) setRole(role);
+  }
+
+  function renderRole() {
+    $("key-role").textContent = me.role ? `Role: ${me.role}.` : "";
+    renderPublishButton();
+    renderRequestForm();
+    if (ex.current) renderDecision(ex.current);
+  }
+
+  /* Whether the key is a planner; probes once when nothing else told. */
+  async function isPlanner() {
+    if (me.planner !== null) return me.planner;
+    if (!state.key) return false;
+    if (!me.probing) {
+      const key = state.key;
+      me.probing = api("/v1/expedites/role-probe/approve", { method: "POST" })
+        .then(() => true)
+        .catch((error) => {
+          if (error instanceof ApiError && error.status === 404) return true;
+          if (error instanceof ApiError && error.status === 403) return false;
+          throw error;
+        })
+        .then((planner) => {
+          if (state.key !== key) return planner;
+          if (planner) setRole("planner");
+          else {
+            me.planner = false;
+            renderRole();
+          }
+          return planner;
+        })
+        .finally(() => {
+          me.probing = null;
+        });
+    }
+    return me.probing;
+  }
+
+  // ---------------------------------------------------------------- published plans
+
+  const pub = {
+    scenarioId: "",
+    versions: [], // GET /v1/plans?scenario_id= items
+    current: null, // the current version with its plan
+    scenario: null, // the scenario's content
+    loading: 0,
+  };
+  const scenarioCache = new Map(); // id -> content
+  const MINUTE = 60000;
+
+  async function scenarioContent(id) {
+    if (!scenarioCache.has(id)) {
+      const scenario = await api(`/v1/scenarios/${encodeURIComponent(id)}`);
+      scenarioCache.set(id, scenario.content);
+    }
+    return scenarioCache.get(id);
+  }
+
+  function fillPubScenarios(items) {
+    const select = $("pub-scenario");
+    const previous = pub.scenarioId || select.value;
+    select.replaceChildren(
+      ...items.map((s) => {
+        const option = new Option(`${s.name} · ${s.orders} orders`, s.id);
+        option.title = s.id;
+        return option;
+      }),
+    );
+    if (!items.length) select.append(new Option("no stored scenarios", ""));
+    select.disabled = !items.length;
+    const wanted = items.some((s) => s.id === previous) ? previous : el.select.value || (items[0] && items[0].id);
+    if (wanted) showScenario(wanted);
+  }
+
+  /* Show a scenario's published plan and expedites. */
+  function showScenario(id) {
+    const select = $("pub-scenario");
+    if (id && ![...select.options].some((o) => o.value === id)) select.append(new Option(id, id));
+    select.value = id;
+    if (pub.scenarioId !== id) {
+      pub.scenarioId = id;
+      pub.versions = [];
+      pub.current = null;
+      pub.scenario = null;
+      closeExpedite();
+    }
+    return loadPublished().catch(fail);
+  }
+
+  async function loadPublished() {
+    const id = pub.scenarioId;
+    if (!id || !state.key) return;
+    const ticket = ++pub.loading;
+    const [list, scenario] = await Promise.all([
+      api(`/v1/plans?scenario_id=${encodeURIComponent(id)}&limit=100`),
+      scenarioContent(id).catch(() => null),
+    ]);
+    const head = list.items.find((v) => v.current) || null;
+    let current = null;
+    if (head) {
+      current = pub.current && pub.current.id === head.id ? pub.current : await api(`/v1/plans/${encodeURIComponent(head.id)}`);
+    }
+    if (ticket !== pub.loading || pub.scenarioId !== id) return;
+    pub.versions = list.items;
+    pub.current = current;
+    pub.scenario = scenario;
+    for (const v of list.items) learn(v.published_by, v.published_role);
+    renderPublished();
+    renderPublishButton();
+    renderRequestForm();
+    await loadExpedites();
+  }
+
+  function renderPublished() {
+    const current = pub.current;
+    $("pub-version").textContent = current ? String(current.version) : "none";
+    $("pub-objective").textContent = current ? number(current.objective) : "–";
+    $("pub-source").textContent = current ? sourceText(current) : "–";
+    $("pub-at").textContent = current
+      ? `${formatStamp(current.published_at)} by ${who(current.published_by, current.published_role)}`
+      : "–";
+    const rows = pub.versions.map((v) => {
+      const row = document.createElement("tr");
+      if (v.current) row.classList.add("current");
+      const version = document.createElement("th");
+      version.scope = "row";
+      version.className = "num";
+      version.textContent = v.current ? `${v.version} (current)` : String(v.version);
+      row.append(version);
+      for (const [text, cls] of [
+        [sourceText(v), ""],
+        [number(v.objective), "num"],
+        [formatStamp(v.published_at), ""],
+        [who(v.published_by, v.published_role), ""],
+      ]) {
+        const cell = row.insertCell();
+        cell.textContent = text;
+        if (cls) cell.className = cls;
+      }
+      return row;
+    });
+    $("pub-versions").querySelector("tbody").replaceChildren(...rows);
+    $("pub-versions").querySelector("summary").textContent = `All versions (${pub.versions.length})`;
+  }
+
+  function sourceText(version) {
+    if (version.source === "expedite") {
+      const item = ex.items.find((e) => e.id === version.expedite_id);
+      return item ? `approved expedite of ${item.order_id}` : "an approved expedite";
+    }
+    return `solve ${version.solve_id.slice(0, 8)} (${version.status})`;
+  }
+
+  function who(actor, role) {
+    if (!actor) return "the engine";
+    const you = me.id && actor === me.id ? " (this key)" : "";
+    return `${actor}${role ? ` (${role})` : ""}${you}`;
+  }
+
+  /* A service timestamp (UTC) in the browser's time zone. */
+  function formatStamp(iso) {
+    const at = new Date(iso);
+    if (Number.isNaN(at.getTime())) return iso || "–";
+    return at.toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" });
+  }
+
+  // ---------------------------------------------------------------- publishing
+
+  function publishable() {
+    const job = state.job;
+    return (
+      Boolean(job && state.plan) &&
+      job.kind !== "expedite" &&
+      TERMINAL.has(job.status) &&
+      ["optimal", "feasible"].includes(state.plan.status)
+    );
+  }
+
+  function renderPublishButton() {
+    const button = $("publish");
+    const note = $("publish-state");
+    const job = state.job;
+    const current = pub.current && job && pub.scenarioId === job.scenario_id ? pub.current : null;
+    if (!publishable()) {
+      button.disabled = true;
+      if (job && job.kind === "expedite") note.textContent = "An expedite's plan is published by approving the expedite.";
+      else if (job && !TERMINAL.has(job.status)) note.textContent = "The plan can be published once the solve has ended.";
+      else if (job && TERMINAL.has(job.status)) note.textContent = "This solve has no plan to publish.";
+      return;
+    }
+    if (current && current.solve_id === job.id) {
+      button.disabled = true;
+      note.textContent = `This plan is the current published plan (version ${current.version}).`;
+    } else if (me.planner === false) {
+      button.disabled = true;
+      note.textContent = `Only a planner key can publish plans${me.role ? `; this is a ${me.role} key` : ""}.`;
+    } else {
+      button.disabled = false;
+      const earlier = pub.versions.find((v) => v.solve_id === job.id);
+      const rollback = earlier ? `, a rollback to version ${earlier.version}` : "";
+      note.textContent = current
+        ? `Publishing makes it version ${current.version + 1} of this scenario's plan (now version ${current.version}${rollback}).`
+        : "Publishing makes it version 1 of this scenario's plan.";
+    }
+  }
+
+  async function publishPlan() {
+    const job = state.job;
+    if (!publishable()) return;
+    const button = $("publish");
+    button.disabled = true;
+    try {
+      const published = await api(`/v1/plans/${encodeURIComponent(job.id)}/publish`, { method: "POST" });
+      setRole("planner");
+      clearMessage();
+      pub.current = published;
+      await showScenario(published.scenario_id);
+      $("publish-state").textContent = `Published as version ${published.version} of ${published.scenario_id}.`;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 403) {
+        me.planner = false;
+        renderRole();
+      }
+      fail(error);
+      renderPublishButton();
+    }
+  }
+
+  // ---------------------------------------------------------------- requesting an expedite
+
+  /* The offset (minutes east of UTC) of `timeZone` at the UTC instant `ms`. */
+  function zoneOffset(timeZone, ms) {
+    const parts = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+    }).formatToParts(new Date(ms));
+    const get = (type) => Number(parts.find((p) => p.type === type).value);
+    const wall = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"));
+    return Math.round((wall - Math.floor(ms / MINUTE) * MINUTE) / MINUTE);
+  }
+
+  function offsetText(minutes) {
+    const sign = minutes < 0 ? "-" : "+";
+    const abs = Math.abs(minutes);
+    return `${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+  }
+
+  /* "2026-03-03T08:00" on the scenario's wall clock as an instant with its UTC offset. */
+  function wallToInstant(wall, fallbackIso) {
+    const ms = Date.parse(`${wall}:00Z`);
+    let offset = offsetMs(fallbackIso) / MINUTE;
+    const zone = pub.scenario && pub.scenario.timezone;
+    if (zone) {
+      try {
+        const first = zoneOffset(zone, ms);
+        offset = zoneOffset(zone, ms - first * MINUTE);
+      } catch (_) {
+        /* an unknown zone for this browser: keep the order's own offset */
+      }
+    }
+    return `${wall}:00${offsetText(offset)}`;
+  }
+
+  function selectedOrder() {
+    const plan = pub.current && pub.current.plan;
+    return plan ? plan.orders.find((o) => o.id === $("exp-order").value) || null : null;
+  }
+
+  function renderRequestForm() {
+    const select = $("exp-order");
+    const submit = $("exp-submit");
+    const help = $("exp-form-help");
+    const plan = pub.current && pub.current.plan;
+    const previous = select.value;
+    if (!plan) {
+      select.replaceChildren(new Option(pub.scenarioId ? "no published plan yet" : "pick a scenario", ""));
+      select.disabled = true;
+      delete select.dataset.plan;
+    } else {
+      const shown = select.dataset.plan === pub.current.id;
+      if (!shown) {
+        const orders = [...plan.orders].sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true }));
+        select.replaceChildren(
+          ...orders.map((o) => {
+            const done = o.accepted ? `completes ${formatInstant(o.completion)}` : "rejected";
+            return new Option(`${o.id} · ${o.customer || "–"} · due ${formatInstant(o.due)} · ${done}`, o.id);
+          }),
+        );
+        select.dataset.plan = pub.current.id;
+        if (orders.some((o) => o.id === previous)) select.value = previous;
+        if (!shown && !$("exp-due").value) fillDue();
+      }
+      select.disabled = false;
+    }
+    const zone = pub.scenario && pub.scenario.timezone;
+    $("exp-due-help").textContent = zone
+      ? `Wall-clock time in ${zone}, the scenario's time zone.`
+      : "Wall-clock time of the scenario.";
+    if (me.requester === false) {
+      submit.disabled = true;
+      help.textContent = `Only marketing and planner keys may request expedites${me.role ? `; this is a ${me.role} key` : ""}.`;
+    } else if (!plan) {
+      submit.disabled = true;
+      help.textContent = pub.scenarioId
+        ? "Expedites are previewed against the published plan: a planner publishes one first."
+        : "Pick a scenario.";
+    } else {
+      submit.disabled = false;
+      help.textContent = `The engine previews the request against published version ${pub.current.version}: whether the date can be met, what it costs and which orders slip. A planner then approves or rejects it.`;
+    }
+  }
+
+  function fillDue() {
+    const order = selectedOrder();
+    if (order && order.due) $("exp-due").value = order.due.slice(0, 16);
+  }
+
+  function formMessage(text) {
+    const box = $("exp-message");
+    box.textContent = text || "";
+    box.hidden = !text;
+  }
+
+  async function requestExpedite(event) {
+    event.preventDefault();
+    formMessage("");
+    const order = selectedOrder();
+    const wall = $("exp-due").value;
+    const reason = $("exp-reason").value.trim();
+    const timeLimit = Number($("exp-time-limit").value);
+    if (!order) return formMessage("Pick an order of the published plan.");
+    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(wall)) {
+      $("exp-due").focus();
+      return formMessage("Give the date and time the order is wanted by.");
+    }
+    if (!reason) {
+      $("exp-reason").focus();
+      return formMessage("Say why: the planner decides on the reason.");
+    }
+    if (!(timeLimit > 0)) {
+      $("exp-time-limit").focus();
+      return formMessage("The seconds for the preview must be a positive number.");
+    }
+    const submit = $("exp-submit");
+    submit.disabled = true;
+    try {
+      const item = await api("/v1/expedites", {
+        method: "POST",
+        json: {
+          scenario_id: pub.scenarioId,
+          order_id: order.id,
+          requested_due: wallToInstant(wall.slice(0, 16), order.due),
+          reason,
+          time_limit: timeLimit,
+        },
+      });
+      learn(item.requested_by, item.requested_role);
+      if (!me.role && item.requested_role) setRole(item.requested_role); // the answer is about this key
+      $("exp-reason").value = "";
+      upsert(item);
+      renderExpedites();
+      openExpedite(item.id, true);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 403) {
+        me.requester = false;
+        renderRole();
+      }
+      if (error instanceof ApiError) {
+        const problems = error.problems.map((p) => `${p.path}: ${p.message}`);
+        const quota = error.status === 429 ? "Quota reached. " : "";
+        formMessage(`${quota}${error.message}${problems.length ? ` (${problems.join("; ")})` : ""}`);
+      } else fail(error);
+    } finally {
+      renderRequestForm();
+    }
+  }
+
+  // ---------------------------------------------------------------- expedites
+
+  const ex = {
+    items: [], // the list, newest first
+    current: null, // the expedite shown in detail (with its plan once ready)
+    watch: 0, // ticket of the detail's poller
+    listTimer: null,
+    gantt: makeGantt($("exp-gantt"), $("exp-legend"), "expedite"),
+  };
+  const OPEN = new Set(["previewing", "ready"]);
+
+  function upsert(item) {
+    const at = ex.items.findIndex((e) => e.id === item.id);
+    const light = { ...item, preview: item.preview ? { ...item.preview, plan: null } : null };
+    if (at >= 0) ex.items[at] = light;
+    else ex.items.unshift(light);
+  }
+
+  function learnFrom(item) {
+    learn(item.requested_by, item.requested_role);
+    for (const entry of item.audit || []) learn(entry.actor, entry.role);
+  }
+
+  async function loadExpedites() {
+    const id = pub.scenarioId;
+    if (!id || !state.key) return;
+    clearTimeout(ex.listTimer);
+    const status = $("exp-filter").value;
+    const query = `scenario_id=${encodeURIComponent(id)}&limit=100${status ? `&status=${status}` : ""}`;
+    const list = await api(`/v1/expedites?${query}`);
+    if (pub.scenarioId !== id) return;
+    ex.items = list.items;
+    list.items.forEach(learnFrom);
+    renderExpedites();
+    renderPublished(); // version sources name their expedites
+    if (list.items.some((e) => e.status === "previewing")) {
+      ex.listTimer = setTimeout(() => loadExpedites().catch(fail), 1500);
+    }
+  }
+
+  function statusBadge(status) {
+    const badge = document.createElement("span");
+    badge.className = "badge";
+    badge.dataset.status = status;
+    badge.textContent = status;
+    return badge;
+  }
+
+  function signed(value) {
+    if (value === null || value === undefined) return "–";
+    return `${value > 0 ? "+" : ""}${number(value)}`;
+  }
+
+  function duration(minutes) {
+    const abs = Math.abs(Math.round(minutes));
+    const d = Math.floor(abs / 1440);
+    const h = Math.floor((abs % 1440) / 60);
+    const m = abs % 60;
+    const parts = [];
+    if (d) parts.push(`${d} d`);
+    if (h) parts.push(`${h} h`);
+    if (m || !parts.length) parts.push(`${m} min`);
+    return parts.join(" ");
+  }
+
+  function auditList(entries) {
+    const list = document.createElement("ol");
+    list.className = "audit";
+    for (const entry of entries) {
+      const item = document.createElement("li");
+      item.dataset.kind = entry.kind;
+      const kind = document.createElement("strong");
+      kind.textContent = entry.kind.replace(/_/g, " ");
+      const time = document.createElement("time");
+      time.dateTime = entry.at;
+      time.textContent = formatStamp(entry.at);
+      item.append(time, " ", kind, ` by ${who(entry.actor, entry.role)}`);
+      if (entry.comment) {
+        const quote = document.createElement("q");
+        quote.textContent = entry.comment;
+        item.append(": ", quote);
+      }
+      const data = entry.data || {};
+      if (entry.kind === "preview_ready" && data.cost !== undefined) {
+        item.append(` (cost ${signed(data.cost)}${data.slipping && data.slipping.length ? `, slipping ${data.slipping.join(", ")}` : ""})`);
+      }
+      if (entry.kind === "approved" && data.version) item.append(` (published as version ${data.version})`);
+      if (data.error) item.append(` (${data.error})`);
+      list.append(item);
+    }
+    return list;
+  }
+
+  function renderExpedites() {
+    const body = $("expedites").tBodies[0];
+    if (!ex.items.length) {
+      const row = document.createElement("tr");
+      const cell = row.insertCell();
+      cell.colSpan = 8;
+      cell.className = "empty";
+      cell.textContent = $("exp-filter").value ? "no expedites with this status" : "no expedites for this scenario";
+      body.replaceChildren(row);
+      return;
+    }
+    body.replaceChildren(
+      ...ex.items.map((item) => {
+        const row = document.createElement("tr");
+        row.dataset.expedite = item.id;
+        row.dataset.status = item.status;
+        if (ex.current && ex.current.id === item.id) row.classList.add("selected");
+        const preview = item.preview;
+        row.insertCell().textContent = formatStamp(item.created_at);
+        const order = document.createElement("th");
+        order.scope = "row";
+        const open = document.createElement("button");
+        open.type = "button";
+        open.className = "link";
+        open.textContent = item.order_id;
+        open.setAttribute("aria-label", `Show the expedite of ${item.order_id} requested ${formatStamp(item.created_at)}`);
+        open.addEventListener("click", () => openExpedite(item.id, true));
+        order.append(open);
+        row.append(order);
+        row.insertCell().textContent = formatInstant(item.requested_due);
+        row.insertCell().append(statusBadge(item.status));
+        const cost = row.insertCell();
+        cost.className = "num";
+        cost.textContent = preview ? signed(preview.cost) : "–";
+        const slipping = row.insertCell();
+        if (preview && preview.slipping.length) {
+          slipping.className = "slip-text";
+          slipping.textContent = preview.slipping.join(", ");
+        } else slipping.textContent = preview ? "none" : "–";
+        const by = row.insertCell();
+        by.className = "by";
+        by.textContent = who(item.requested_by, item.requested_role);
+        const trail = row.insertCell();
+        trail.className = "trail";
+        const details = document.createElement("details");
+        const summary = document.createElement("summary");
+        const last = item.audit[item.audit.length - 1];
+        summary.textContent = `${item.audit.length} entr${item.audit.length === 1 ? "y" : "ies"}${last ? `, last: ${last.kind.replace(/_/g, " ")}` : ""}`;
+        details.append(summary, auditList(item.audit));
+        trail.append(details);
+        return row;
+      }),
+    );
+  }
+
+  function closeExpedite() {
+    ex.watch += 1;
+    ex.current = null;
+    $("expedite").hidden = true;
+  }
+
+  /* Show one expedite; while its preview runs, poll it until it is ready (or failed). */
+  async function openExpedite(id, focus) {
+    const ticket = ++ex.watch;
+    const item = ex.items.find((e) => e.id === id);
+    $("expedite").hidden = false;
+    if (item) renderExpedite(item);
+    if (focus) {
+      $("exp-title").focus();
+      $("expedite").scrollIntoView({ block: "start" });
+    }
+    let delay = 400;
+    for (;;) {
+      let full;
+      try {
+        full = await api(`/v1/expedites/${encodeURIComponent(id)}?plan=true`);
+      } catch (error) {
+        if (ticket === ex.watch) fail(error);
+        return;
+      }
+      if (ticket !== ex.watch) return;
+      learnFrom(full);
+      upsert(full);
+      renderExpedite(full);
+      renderExpedites();
+      if (full.status !== "previewing") return;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 1.5, 3000);
+      if (ticket !== ex.watch) return;
+    }
+  }
+
+  function renderExpedite(item) {
+    ex.current = item;
+    const preview = item.preview;
+    $("expedite").dataset.status = item.status;
+    const title = $("exp-title");
+    title.replaceChildren(`Expedite of ${item.order_id} by ${formatInstant(item.requested_due)} `, statusBadge(item.status));
+    $("exp-summary").textContent =
+      `Requested ${formatStamp(item.created_at)} by ${who(item.requested_by, item.requested_role)}: “${item.reason}”. ` +
+      `Previewed against published version ${item.baseline_version}${item.baseline_current ? " (the current one)" : " (no longer the current one)"}.`;
+    const stateLine = $("exp-state");
+    if (item.status === "previewing") {
+      stateLine.textContent = `Computing the preview (preview job ${item.job_status})…`;
+    } else if (item.status === "failed") {
+      stateLine.textContent = `No preview: ${item.error || "the preview failed"}.`;
+    } else {
+      stateLine.textContent = "";
+    }
+    stateLine.hidden = !stateLine.textContent;
+    $("exp-preview").hidden = !preview;
+    if (preview) renderPreview(item, preview);
+    renderDecision(item);
+    const outcome = $("exp-outcome");
+    if (item.status === "approved" || item.status === "rejected") {
+      const published = item.published_version ? `; its plan is published as version ${item.published_version}` : "";
+      const comment = item.decision_comment ? `: “${item.decision_comment}”` : "";
+      outcome.textContent = `${item.status === "approved" ? "Approved" : "Rejected"} ${formatStamp(item.decided_at)} by ${who(item.decided_by, "planner")}${comment}${published}.`;
+      outcome.dataset.status = item.status;
+      outcome.hidden = false;
+    } else {
+      outcome.hidden = true;
+    }
+    $("exp-audit").replaceWith(Object.assign(auditList(item.audit), { id: "exp-audit" }));
+    $("exp-audit").setAttribute("aria-labelledby", "exp-audit-title");
+  }
+
+  function renderPreview(item, preview) {
+    const verdict = $("exp-verdict");
+    verdict.dataset.canMeet = String(preview.can_meet);
+    if (preview.can_meet) {
+      verdict.textContent = `✓ The date can be met: ${preview.order} completes ${formatInstant(preview.completion)} (wanted by ${formatInstant(preview.requested_due)}).`;
+    } else if (preview.earliest_completion) {
+      const late = minutesBetween(preview.requested_due, preview.earliest_completion);
+      const plan =
+        preview.completion && preview.completion !== preview.earliest_completion
+          ? `; the new plan completes it ${formatInstant(preview.completion)}`
+          : "";
+      verdict.textContent = `✗ The date cannot be met. The earliest ${preview.order} can complete is ${formatInstant(preview.earliest_completion)}, ${duration(late)} after the time asked for${plan}.`;
+    } else {
+      verdict.textContent = `✗ The date cannot be met, and ${preview.order} cannot be served at all on top of the published plan.`;
+    }
+
+    const cost = $("exp-cost");
+    cost.textContent = `${signed(preview.cost)} on the objective`;
+    cost.dataset.sign = preview.cost > 1e-9 ? "up" : preview.cost < -1e-9 ? "down" : "zero";
+    const terms = ["total", "tardiness", "rejection", "makespan", "changeover", "stability"];
+    const rows = [
+      [`Published (version ${item.baseline_version})`, (t) => number(preview.objective_before[t]), "before"],
+      ["With the expedite", (t) => number(preview.objective_after[t]), "after"],
+      ["Change", (t) => signed(preview.objective_after[t] - preview.objective_before[t]), "change"],
+    ].map(([label, value, kind]) => {
+      const row = document.createElement("tr");
+      row.dataset.row = kind;
+      const head = document.createElement("th");
+      head.scope = "row";
+      head.textContent = label;
+      row.append(head);
+      for (const term of terms) {
+        const cell = row.insertCell();
+        cell.dataset.term = term;
+        cell.textContent = value(term);
+        if (kind === "change" && preview.objective_after[term] - preview.objective_before[term] > 1e-9) {
+          cell.classList.add("worse");
+        }
+      }
+      return row;
+    });
+    $("exp-terms").tBodies[0].replaceChildren(...rows);
+
+    const slipping = preview.orders.filter((o) => o.slips);
+    const summary = $("exp-slipping");
+    summary.dataset.count = String(slipping.length);
+    summary.textContent = slipping.length
+      ? `${slipping.length} order${slipping.length === 1 ? "" : "s"} slip${slipping.length === 1 ? "s" : ""}: ` +
+        slipping.map((o) => (o.accepted_after ? `${o.id} (${duration(o.delay_minutes)} later)` : `${o.id} (no longer served)`)).join(", ") +
+        "."
+      : "No other order completes later than published.";
+    summary.className = slipping.length ? "slipping some" : "slipping none";
+
+    $("exp-impact").tBodies[0].replaceChildren(
+      ...preview.orders.map((o) => {
+        const row = document.createElement("tr");
+        row.dataset.order = o.id;
+        if (o.slips) row.classList.add("slips");
+        const head = document.createElement("th");
+        head.scope = "row";
+        head.textContent = o.id;
+        row.append(head);
+        row.insertCell().textContent = o.accepted_before ? formatInstant(o.completion_before) : "not served";
+        row.insertCell().textContent = o.accepted_after ? formatInstant(o.completion_after) : "not served";
+        const change = row.insertCell();
+        change.className = "change";
+        if (o.slips) {
+          const badge = document.createElement("span");
+          badge.className = "badge slip";
+          badge.textContent = "slips";
+          change.append(badge, o.accepted_after ? ` ${duration(o.delay_minutes)} later` : " no longer served");
+        } else if (o.delay_minutes < 0) {
+          change.textContent = `${duration(o.delay_minutes)} earlier`;
+        } else {
+          change.textContent = "unchanged";
+        }
+        for (const [value, worse] of [
+          [o.tardiness_minutes_before, false],
+          [o.tardiness_minutes_after, o.tardiness_minutes_after > o.tardiness_minutes_before],
+        ]) {
+          const cell = row.insertCell();
+          cell.className = worse ? "num worse" : "num";
+          cell.textContent = String(value);
+        }
+        return row;
+      }),
+    );
+
+    const g = ex.gantt;
+    g.scenario = pub.scenarioId === item.scenario_id ? pub.scenario : null;
+    g.marks = new Map([[preview.order, "expedite"], ...slipping.map((o) => [o.id, "slip"])]);
+    if (preview.plan) {
+      drawGantt(g, preview.plan);
+      if (state.charts.expedite) state.charts.expedite.resize();
+    }
+  }
+
+  async function renderDecision(item) {
+    const box = $("exp-decision");
+    if (item.status !== "ready" && item.status !== "previewing") {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    const approve = $("approve");
+    const reject = $("reject");
+    const help = $("decision-help");
+    const planner = me.planner === null ? await isPlanner().catch(() => null) : me.planner;
+    if (ex.current !== item) return;
+    if (!planner) {
+      approve.disabled = reject.disabled = true;
+      $("decision-comment").disabled = true;
+      help.textContent = `Only a planner key can approve or reject an expedite${me.role ? `; this is a ${me.role} key` : ""}. The decision will show here and in the audit trail.`;
+      return;
+    }
+    $("decision-comment").disabled = false;
+    reject.disabled = false;
+    if (item.status === "previewing") {
+      approve.disabled = true;
+      help.textContent = "Approving is possible once the preview is ready; rejecting now stops the preview.";
+    } else if (!item.baseline_current) {
+      approve.disabled = true;
+      help.textContent = "Another plan was published since this preview was made: it cannot be approved; request the expedite again.";
+    } else {
+      approve.disabled = false;
+      help.textContent = `Approving publishes the new plan as version ${(pub.current ? pub.current.version : item.baseline_version) + 1}; rejecting keeps the published plan. The comment goes into the audit trail.`;
+    }
+  }
+
+  async function decide(action) {
+    const item = ex.current;
+    if (!item) return;
+    const approve = $("approve");
+    const reject = $("reject");
+    approve.disabled = reject.disabled = true;
+    try {
+      const decided = await api(`/v1/expedites/${encodeURIComponent(item.id)}/${action}`, {
+        method: "POST",
+        json: { comment: $("decision-comment").value.trim() },
+      });
+      setRole("planner");
+      clearMessage();
+      $("decision-comment").value = "";
+      ex.watch += 1;
+      upsert(decided);
+      renderExpedite(decided);
+      await loadPublished();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 403) {
+        me.planner = false;
+        renderRole();
+      }
+      fail(error);
+      openExpedite(item.id, false);
     }
   }
 
@@ -920,7 +1782,26 @@
     });
     el.select.addEventListener("change", () => {
       el.sourceExample.checked = true;
+      if (el.select.value) showScenario(el.select.value);
     });
+    $("publish").addEventListener("click", publishPlan);
+    $("pub-scenario").addEventListener("change", (event) => showScenario(event.target.value));
+    $("pub-refresh").addEventListener("click", () => {
+      loadPublished().catch(fail);
+      if (ex.current) openExpedite(ex.current.id, false);
+    });
+    $("expedite-form").addEventListener("submit", requestExpedite);
+    $("exp-order").addEventListener("change", fillDue);
+    $("exp-filter").addEventListener("change", () => loadExpedites().catch(fail));
+    $("approve").addEventListener("click", () => decide("approve"));
+    $("reject").addEventListener("click", () => decide("reject"));
+    for (const radio of document.querySelectorAll('input[name="exp-view"]')) {
+      radio.addEventListener("change", () => {
+        ex.gantt.view = radio.value;
+        const plan = ex.current && ex.current.preview && ex.current.preview.plan;
+        if (plan) drawGantt(ex.gantt, plan);
+      });
+    }
     el.file.addEventListener("change", () => chooseFile().catch(fail));
     el.form.addEventListener("submit", startSolve);
     el.cancel.addEventListener("click", cancelSolve);
@@ -936,7 +1817,7 @@
     });
     renderProgress();
     renderPlan();
-    if (state.key) loadScenarios();
+    if (state.key) resetMe().finally(loadScenarios);
     const resume = /^#solve=(.+)$/.exec(location.hash);
     if (resume && state.key) follow(decodeURIComponent(resume[1])).catch(fail);
   }
