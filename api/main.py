@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors, jobs
 from api.config import Role, Settings, demo_keys
-from api.routers import expedites, health, plans, scenarios, solves
+from api.routers import expedites, health, me, plans, scenarios, solves
 from api.runner import Notifier, Runner
 from api.store import Database
 
@@ -162,7 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.notifier = notifier
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (scenarios, solves, plans, expedites, health):
+    for module in (scenarios, solves, plans, expedites, health, me):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

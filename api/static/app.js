@@ -955,10 +955,8 @@
 
   /* The page learns the key's role from what the service says about it: the key id
    * ("key-" and 12 hex digits of its SHA-256, as the service shows actors) next to a role
-   * in published plans and audit trails, or the answer to an action. Only when a planner's
-   * buttons are at stake and nothing is known yet is the role probed, with a request that
-   * cannot change anything (approving an expedite that does not exist: 404 for a planner,
-   * 403 for any other role). */
+   * in published plans and audit trails, or the answer to an action. When a planner's
+   * buttons are at stake and nothing is known yet, it asks GET /v1/me. */
   const ROLE_STORE = "orderplan.roles";
   const me = { id: null, role: null, planner: null, requester: null, probing: null };
 
@@ -1012,19 +1010,14 @@
     if (ex.current) renderDecision(ex.current);
   }
 
-  /* Whether the key is a planner; probes once when nothing else told. */
+  /* Whether the key is a planner; asks /v1/me once when nothing else told. */
   async function isPlanner() {
     if (me.planner !== null) return me.planner;
     if (!state.key) return false;
     if (!me.probing) {
       const key = state.key;
-      me.probing = api("/v1/expedites/role-probe/approve", { method: "POST" })
-        .then(() => true)
-        .catch((error) => {
-          if (error instanceof ApiError && error.status === 404) return true;
-          if (error instanceof ApiError && error.status === 403) return false;
-          throw error;
-        })
+      me.probing = api("/v1/me")
+        .then((answer) => answer.role === "planner")
         .then((planner) => {
           if (state.key !== key) return planner;
           if (planner) setRole("planner");
