@@ -13,7 +13,7 @@ from fractions import Fraction
 from itertools import pairwise
 
 from engine.model import Assignment, Objective, Plan, PlanLine, PlanOrder, Status
-from engine.problem import LineData, ProblemData
+from engine.problem import LineData, ProblemData, intersect_starts
 
 
 @dataclass(frozen=True)
@@ -228,7 +228,7 @@ def compact(data: ProblemData, schedule: Schedule) -> Schedule:
         for person in op.staff:
             own = mode.staff_starts.get(person)
             if own is not None:
-                windows = _intersect_closed(windows, own)
+                windows = intersect_starts(windows, own)
         return windows
 
     placed = sorted(schedule.ops, key=lambda x: (x.start, x.end))
@@ -285,20 +285,6 @@ def compact(data: ProblemData, schedule: Schedule) -> Schedule:
             person_last[person] = end
         line_end[(op.order, op.line)] = end
     return Schedule(schedule.accepted, schedule.sources, out)
-
-
-def _intersect_closed(x: list[tuple[int, int]], y: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    i = j = 0
-    while i < len(x) and j < len(y):
-        a, b = max(x[i][0], y[j][0]), min(x[i][1], y[j][1])
-        if a <= b:
-            out.append((a, b))
-        if x[i][1] < y[j][1]:
-            i += 1
-        else:
-            j += 1
-    return out
 
 
 def _materials_allow(
