@@ -14,7 +14,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import (
+from scenario_kit import (
     HORIZON_MINUTES,
     Data,
     assert_checked,

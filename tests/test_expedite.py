@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import (
+from scenario_kit import (
     Data,
     assert_checked,
     at,

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import HORIZON_MINUTES, Data, assert_checked, solve_data
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.internal.conjecture import providers
+from scenario_kit import HORIZON_MINUTES, Data, assert_checked, solve_data
 
 from engine.check import check_plan
 from engine.model import Plan, Scenario, Status

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import (
+from scenario_kit import (
     Data,
     assert_checked,
     at,

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import HORIZON_MINUTES, Data, assert_checked, base_scenario, operation, order, product
+from scenario_kit import (
+    HORIZON_MINUTES,
+    Data,
+    assert_checked,
+    base_scenario,
+    operation,
+    order,
+    product,
+)
 from typer.testing import CliRunner
 
 from engine.check import check_plan

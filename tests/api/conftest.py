@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -12,17 +11,6 @@ from api_helpers import make_settings, running
 from fastapi.testclient import TestClient
 
 from api.config import Settings
-
-
-def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager) -> None:
-    # Test modules in tests/ import helpers with `from conftest import ...`, and pytest gives
-    # this file the same module name: once it is registered, hand the name back.
-    if plugin is not sys.modules.get("conftest") or getattr(plugin, "__file__", None) != __file__:
-        return
-    top = str(Path(__file__).parents[1] / "conftest.py")
-    for other in manager.get_plugins():
-        if getattr(other, "__file__", None) == top:
-            sys.modules["conftest"] = other  # type: ignore[assignment]
 
 
 @pytest.fixture

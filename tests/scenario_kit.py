@@ -1,4 +1,4 @@
-"""Shared helpers for the solver tests: tiny scenarios built in code, solved and checked.
+"""Helpers shared by the engine tests: tiny scenarios built in code, solving and checking them.
 
 Every scenario built here runs in UTC from Tuesday 2026-12-01 00:00 to Thursday
 2026-12-03 00:00, with every machine and person on the built-in ``always``
