@@ -14,27 +14,18 @@ from __future__ import annotations
 import dataclasses
 
 from engine.model import BaselineAssignment
-from engine.problem import LineData, Mode, OpData, OrderData, ProblemData, Reference
-from engine.timegrid import Intervals, fits
+from engine.problem import (
+    LineData,
+    Mode,
+    OpData,
+    OrderData,
+    ProblemData,
+    Reference,
+    starting_between,
+)
+from engine.timegrid import fits
 
 Key = tuple[int, int, int]
-
-
-def _clip_from(windows: Intervals, lo: int) -> Intervals:
-    return [(max(a, lo), b) for a, b in windows if b >= lo]
-
-
-def _not_before(op: OpData, lo: int) -> OpData:
-    modes = [
-        Mode(
-            m.machine,
-            m.duration,
-            _clip_from(m.starts, lo),
-            {p: _clip_from(w, lo) for p, w in m.staff_starts.items()},
-        )
-        for m in op.modes
-    ]
-    return dataclasses.replace(op, modes=modes)
 
 
 def _frozen(op: OpData, a: BaselineAssignment, start: int) -> OpData:
@@ -143,7 +134,7 @@ def apply_baseline(data: ProblemData) -> ProblemData:
                     ops.append(_frozen(op, a, start))
                     keeps = True
                 elif freeze is not None:
-                    ops.append(_not_before(op, freeze))
+                    ops.append(starting_between(op, freeze))
                 else:
                     ops.append(op)
             # A line with frozen work is being produced: it cannot switch to stock.

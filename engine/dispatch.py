@@ -17,9 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from engine.problem import LineData, Mode, OpData, OrderData, ProblemData
+from engine.problem import LineData, Mode, OpData, OrderData, ProblemData, first_start
 from engine.schedule import Schedule, ScheduledOp, completions, terms
-from engine.timegrid import Intervals
 
 
 @dataclass
@@ -48,13 +47,6 @@ class _Timeline:
 
 def _differ(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a != b
-
-
-def _next_start(windows: Intervals, earliest: int) -> int | None:
-    for a, b in windows:
-        if b >= earliest:
-            return max(a, earliest)
-    return None
 
 
 @dataclass
@@ -132,7 +124,7 @@ def _place_on(
     d = mode.duration
     t = earliest
     for _ in range(100_000):
-        s = _next_start(mode.starts, t)
+        s = first_start(mode.starts, t)
         if s is None:
             return None
         blocked = timeline.conflict(s, s + d, op.family, changeover)
@@ -147,7 +139,7 @@ def _place_on(
             ordered += [p for p in op.candidates if p not in ordered]
             for person in ordered:
                 own = mode.staff_starts.get(person, mode.starts)
-                ps = _next_start(own, s)
+                ps = first_start(own, s)
                 if ps is None:
                     continue
                 if ps != s:

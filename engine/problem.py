@@ -8,6 +8,7 @@ tightened by a forward and backward pass along the routing.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -276,19 +277,40 @@ def build_problem(scenario: Scenario) -> ProblemData:
     return apply_baseline(data)
 
 
-def _clip(windows: Intervals, lo: int, hi: int) -> Intervals:
-    return [
-        (max(a, lo), min(b, hi))
-        for a, b in windows
-        if b >= lo and a <= hi and max(a, lo) <= min(b, hi)
-    ]
+def clip_starts(windows: Intervals, lo: int, hi: int | None = None) -> Intervals:
+    """Closed start ranges cut to ``[lo, hi]`` (no upper cut without ``hi``)."""
+    out: Intervals = []
+    for a, b in windows:
+        a, b = max(a, lo), b if hi is None else min(b, hi)
+        if a <= b:
+            out.append((a, b))
+    return out
 
 
-def _first_start(windows: Intervals, earliest: int) -> int | None:
+def first_start(windows: Intervals, earliest: int) -> int | None:
+    """The first start at or after ``earliest`` in closed start ranges, or None."""
     for a, b in windows:
         if b >= earliest:
             return max(a, earliest)
     return None
+
+
+def starting_between(op: OpData, lo: int, end_by: int | None = None) -> OpData:
+    """The operation with every start window (staff ones too) cut to start at or after
+    ``lo`` and, with ``end_by``, to end by then."""
+    modes = [
+        Mode(
+            m.machine,
+            m.duration,
+            clip_starts(m.starts, lo, None if end_by is None else end_by - m.duration),
+            {
+                p: clip_starts(w, lo, None if end_by is None else end_by - m.duration)
+                for p, w in m.staff_starts.items()
+            },
+        )
+        for m in op.modes
+    ]
+    return dataclasses.replace(op, modes=modes)
 
 
 def _last_start(windows: Intervals, latest: int) -> int | None:
@@ -316,7 +338,7 @@ def _tighten(
         firsts = [
             (s, s + mode.duration)
             for mode, windows in zip(op.modes, base[k], strict=True)
-            if (s := _first_start(windows, t)) is not None
+            if (s := first_start(windows, t)) is not None
         ]
         if not firsts:
             earliest[k] = horizon + 1
@@ -339,7 +361,7 @@ def _tighten(
         modes: list[Mode] = []
         for j, mode in enumerate(op.modes):
             hi = latest[k][j]
-            windows = _clip(base[k][j], earliest[k], hi) if hi is not None else []
+            windows = clip_starts(base[k][j], earliest[k], hi) if hi is not None else []
             staff_starts: dict[str, Intervals] = {}
             if windows and op.crew:
                 narrowed: dict[tuple[tuple[int, int], ...], Intervals | None] = {}

@@ -13,7 +13,7 @@ from fractions import Fraction
 from itertools import pairwise
 
 from engine.model import Assignment, Objective, Plan, PlanLine, PlanOrder, Status
-from engine.problem import LineData, ProblemData, intersect_starts
+from engine.problem import LineData, ProblemData, first_start, intersect_starts
 
 
 @dataclass(frozen=True)
@@ -215,12 +215,6 @@ def compact(data: ProblemData, schedule: Schedule) -> Schedule:
     """
     from engine.timegrid import Intervals
 
-    def first_at_or_after(windows: Intervals, earliest: int) -> int | None:
-        for a, b in windows:
-            if b >= earliest:
-                return max(a, earliest)
-        return None
-
     def starts_for(op: ScheduledOp) -> Intervals:
         line = data.orders[op.order].lines[op.line]
         mode = next(m for m in line.ops[op.position].modes if m.machine == op.machine)
@@ -265,14 +259,14 @@ def compact(data: ProblemData, schedule: Schedule) -> Schedule:
         start = op.start
         windows = starts_for(op)
         line = data.orders[op.order].lines[op.line]
-        candidate = first_at_or_after(windows, lower)
+        candidate = first_start(windows, lower)
         while candidate is not None and candidate < op.start:
             if op.position != 0 or _materials_allow(
                 data, consumed, line.materials, op.start, candidate
             ):
                 start = candidate
                 break
-            candidate = first_at_or_after(windows, candidate + 1)
+            candidate = first_start(windows, candidate + 1)
         if start != op.start and op.position == 0:
             for material_id, need in line.materials.items():
                 consumed[material_id].remove((op.start, need))

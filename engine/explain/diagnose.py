@@ -18,7 +18,7 @@ from ortools.sat.python import cp_model
 
 from engine.problem import OpData, OrderData, ProblemData
 from engine.solve.params import SolveParams
-from engine.timegrid import merge
+from engine.timegrid import intersect
 
 
 def _fmt(data: ProblemData, minute: int) -> str:
@@ -46,13 +46,8 @@ def _op_reason(data: ProblemData, order: OrderData, line_index: int, op: OpData)
             people = list(op.candidates)
             best = 0
             for person in people:
-                both = [
-                    (max(a, c), min(b, d))
-                    for a, b in open_time
-                    for c, d in grid.staff_open[person]
-                    if max(a, c) < min(b, d)
-                ]
-                best = max(best, max((b - a for a, b in merge(both)), default=0))
+                both = intersect(open_time, grid.staff_open[person])
+                best = max(best, max((b - a for a, b in both), default=0))
             if best < mode.duration:
                 details.append(
                     f"takes {mode.duration} min on {mode.machine}, but no one with skill "

@@ -21,31 +21,8 @@ from fractions import Fraction
 from ortools.sat.python import cp_model
 
 from engine.build import build_model
-from engine.problem import LineData, Mode, OpData, OrderData, ProblemData
+from engine.problem import LineData, Mode, OpData, OrderData, ProblemData, starting_between
 from engine.schedule import Schedule, ScheduledOp, completions, terms
-from engine.timegrid import Intervals
-
-
-def _clip(windows: Intervals, lo: int, hi: int) -> Intervals:
-    out: Intervals = []
-    for a, b in windows:
-        a, b = max(a, lo), min(b, hi)
-        if a <= b:
-            out.append((a, b))
-    return out
-
-
-def _free_op(op: OpData, lo: int, hi: int) -> OpData:
-    modes = [
-        Mode(
-            m.machine,
-            m.duration,
-            _clip(m.starts, lo, hi - m.duration),
-            {p: _clip(w, lo, hi - m.duration) for p, w in m.staff_starts.items()},
-        )
-        for m in op.modes
-    ]
-    return dataclasses.replace(op, modes=modes)
 
 
 def _held_op(op: OpData, placed: ScheduledOp) -> OpData:
@@ -88,7 +65,7 @@ def neighbourhood(
         if order.index in free_orders:
             lines = [
                 dataclasses.replace(
-                    line, ops=[op if op.pinned else _free_op(op, lo, hi) for op in line.ops]
+                    line, ops=[op if op.pinned else starting_between(op, lo, hi) for op in line.ops]
                 )
                 for line in order.lines
             ]
@@ -114,7 +91,7 @@ def neighbourhood(
                 if op.pinned:
                     ops.append(op)
                 elif key in free_ops:
-                    ops.append(_free_op(op, lo, hi))
+                    ops.append(starting_between(op, lo, hi))
                 else:
                     ops.append(_held_op(op, placed[key]))
             held.append(dataclasses.replace(line, stockable=False, ops=ops))
