@@ -87,6 +87,9 @@ def browser() -> Iterator[Any]:
         pytest.skip("playwright is not installed (pip install -e '.[test]')")
     if not HAVE_CHROMIUM:
         pytest.skip(NO_CHROMIUM)
+    # Assertions wait up to 15 s rather than 5 s: under a loaded CI machine the service's
+    # solver processes compete with Chromium for the two cores.
+    sync_api.expect.set_options(timeout=15_000)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
