@@ -23,6 +23,7 @@ from ortools.sat.python import cp_model
 from engine.build import build_model
 from engine.problem import LineData, Mode, OpData, OrderData, ProblemData, starting_between
 from engine.schedule import Schedule, ScheduledOp, completions, terms
+from engine.solve.incumbent import Incumbent
 
 
 def _held_op(op: OpData, placed: ScheduledOp) -> OpData:
@@ -150,8 +151,13 @@ def improve(
     seed: int,
     on_improve: Callable[[Schedule, Fraction], None] | None = None,
     step_seconds: float = 3.0,
+    shared: Incumbent | None = None,
 ) -> Schedule:
-    """Improve a schedule by large-neighbourhood search until ``deadline`` (monotonic clock)."""
+    """Improve a schedule by large-neighbourhood search until ``deadline`` (monotonic clock).
+
+    With ``shared``, each step starts from the shared best plan when another search
+    made it better, and every improvement is offered to it.
+    """
     from engine.solve.solver import extract_schedule, hint_schedule
 
     search = _Search(data, incumbent, seed)
@@ -160,6 +166,10 @@ def improve(
         left = deadline - time.monotonic()
         if left < 1.0 or search.value == 0:
             break
+        if shared is not None:
+            best, value = shared.get()
+            if value < search.value:
+                search.incumbent, search.value = best, value
         step += 1
         window, free_ops, free_orders = search.choose()
         sub = neighbourhood(data, search.incumbent, window, free_ops, free_orders)
@@ -185,6 +195,8 @@ def improve(
             search.incumbent, search.value = candidate, value
             if on_improve is not None:
                 on_improve(candidate, value)
+            if shared is not None:
+                shared.offer(candidate, value)
     return search.incumbent
 
 

@@ -19,7 +19,7 @@ from engine.explain.diagnose import diagnose_infeasible, static_reasons
 from engine.model import Objective, Plan, Scenario, Status
 from engine.problem import ProblemData, build_problem
 from engine.schedule import Schedule, ScheduledOp, compact, lower_bound, make_plan, terms
-from engine.solve import lns
+from engine.solve import lns, portfolio
 from engine.solve.params import SolveParams, profile
 
 
@@ -87,8 +87,18 @@ IMPROVE_SHARE = {"small": 0.05, "medium": 0.2, "large": 0.3}
 SMALL_MODEL = 6_000
 """Estimated variables up to which CP-SAT alone works on the whole model for the whole time."""
 
-WHOLE_MODEL_SHARE = 0.5
-"""Share of the remaining time for CP-SAT on the whole model when a plan is already known."""
+WHOLE_MODEL_SHARE = {"small": 0.4, "medium": 0.5, "large": 0.5}
+"""Share of the remaining time for CP-SAT on the whole model when a plan is already known.
+
+The rest goes to the searches that improve a plan (:mod:`engine.solve.portfolio`
+up to medium models, the time-window neighbourhood search on large ones)."""
+
+SMALL_JOB_SHOP = 300
+"""Operations up to which a small model gets CP-SAT on the whole model for the whole time.
+
+Measured on Taillard's instances: at 15 jobs x 15 machines CP-SAT alone reaches
+plans the searches of :mod:`engine.solve.portfolio` do not; from 20 x 20 on the
+portfolio is ahead."""
 
 LARGE_MODEL = 20_000
 """Estimated variables above which only the neighbourhood search runs (no whole model)."""
@@ -229,7 +239,14 @@ def solve_problem(
         )
     )
     if heuristic is not None and tier == "large" and weighted:
-        best = _neighbourhood_search(data, heuristic, params, deadline, started, report, with_plans)
+        best = lns.improve(
+            data,
+            heuristic,
+            deadline,
+            params.workers,
+            params.seed,
+            on_improve=_reporter(data, started, report, with_plans, "cp-lns"),
+        )
         return _feasible_result(data, best, float(lower_bound(data)), started, history, "cp-lns")
     built = build_model(data)
     large = tier == "large"
@@ -252,8 +269,12 @@ def solve_problem(
     # With a plan in hand, the whole model gets a share of the time to prove or improve;
     # the rest goes to the neighbourhood search, which improves faster on larger plants.
     share = 1.0
-    if tier != "small" and heuristic is not None and built.objective.terms:
-        share = WHOLE_MODEL_SHARE
+    if (
+        heuristic is not None
+        and built.objective.terms
+        and (tier != "small" or _operations(data) > SMALL_JOB_SHOP)
+    ):
+        share = WHOLE_MODEL_SHARE[tier]
     solver.parameters.max_time_in_seconds = remaining * share
     solver.parameters.num_workers = params.workers
     solver.parameters.random_seed = params.seed
@@ -278,11 +299,17 @@ def solve_problem(
             elif heuristic is not None and terms(data, heuristic).total < terms(data, chosen).total:
                 chosen, status = heuristic, Status.FEASIBLE
         method = "cp"
-        if status != Status.OPTIMAL and built.objective.terms and deadline - time.monotonic() > 2:
-            chosen = _neighbourhood_search(
-                data, chosen, params, deadline, started, report, with_plans
-            )
+        if status != Status.OPTIMAL and built.objective.terms and deadline - time.monotonic() > 1:
             method = "cp+lns"
+            on_improve = _reporter(data, started, report, with_plans, method)
+            if large:
+                chosen = lns.improve(
+                    data, chosen, deadline, params.workers, params.seed, on_improve=on_improve
+                )
+            else:
+                chosen = portfolio.improve(
+                    built, chosen, deadline, params.workers, params.seed, on_improve=on_improve
+                )
         bound = max(bound or 0.0, float(lower_bound(data)))
         if bound >= float(terms(data, chosen).total) - 1e-9:
             status = Status.OPTIMAL
@@ -307,34 +334,29 @@ def solve_problem(
     )
 
 
-def _neighbourhood_search(
+def _reporter(
     data: ProblemData,
-    start: Schedule,
-    params: SolveParams,
-    deadline: float,
     started: float,
     report: Callable[[Progress], None],
     with_plans: bool,
-) -> Schedule:
-    """Improve a plan by large-neighbourhood search until the deadline."""
+    method: str,
+) -> Callable[[Schedule, Fraction], None]:
+    """A callback that reports a search's improving schedules as progress (with plans if asked)."""
 
     def improved(schedule: Schedule, value: Fraction) -> None:
         elapsed = time.monotonic() - started
         plan = None
         if with_plans:
             plan = make_plan(
-                data, compact(data, schedule), Status.FEASIBLE, seconds=elapsed, method="cp-lns"
+                data, compact(data, schedule), Status.FEASIBLE, seconds=elapsed, method=method
             )
         report(Progress(elapsed, float(value), None, "lns", plan))
 
-    return lns.improve(
-        data,
-        start,
-        deadline=deadline,
-        workers=params.workers,
-        seed=params.seed,
-        on_improve=improved,
-    )
+    return improved
+
+
+def _operations(data: ProblemData) -> int:
+    return sum(len(line.ops) for line in data.lines)
 
 
 def _feasible_result(

@@ -1,0 +1,381 @@
+"""Tabu search on machine sequences for plans where only the makespan counts.
+
+When a problem is a (flexible) job shop — machines open around the clock, no
+staff, materials, stock, changeovers or baseline, every order firm, and a
+makespan objective alone — a plan is fully described by the sequence of work
+on each machine, and its best start times are the earliest ones the
+sequences allow. This module searches those sequences directly, thousands of
+steps per second, in the classical way for job shops: each step swaps two
+adjacent operations at the start or end of a block of the critical path
+(the N5 neighbourhood of Nowicki and Smutnicki), chosen by an estimate of the
+makespan after the swap, with recently reversed swaps forbidden for a few
+steps. After a long run without improvement it restarts from its best
+sequences, lightly perturbed.
+
+It keeps each operation on the machine its starting plan gave it; for
+flexible shops the neighbourhood search of :mod:`engine.solve.sequence`
+changes machines and this search orders them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine.problem import ProblemData
+from engine.schedule import Schedule, ScheduledOp
+
+STALL = 2500
+"""Steps without a new best after which the search restarts from its best sequences."""
+
+TENURE = (8, 14)
+"""Range of steps for which a reversed swap stays forbidden."""
+
+
+def applies(data: ProblemData) -> bool:
+    """Whether a plan of ``data`` is fully described by its machine sequences.
+
+    True for makespan-only objectives over firm orders whose operations need
+    no staff, materials or stock, on machines without changeovers whose
+    every operation may start any time from its order's release.
+    """
+    w = data.weights
+    if not w.makespan or w.tardiness or w.changeover:
+        return False
+    if data.baseline or data.freeze is not None or data.fixed_uses:
+        return False
+    for order in data.orders:
+        if not order.firm and (w.rejection and order.value):
+            return False
+        if not order.firm:
+            return False
+        for line in order.lines:
+            if line.stockable or line.materials or not line.ops:
+                return False
+            for op in line.ops:
+                if op.pinned or op.candidates or op.crew or op.fixed_staff:
+                    return False
+                for mode in op.modes:
+                    if len(mode.starts) != 1:
+                        return False
+                    changeover = data.machines[mode.machine].changeover
+                    if changeover and op.family is not None:
+                        return False
+    return True
+
+
+@dataclass
+class _Shop:
+    """A schedule's operations as arrays: durations, job links and release minutes."""
+
+    keys: list[tuple[int, int, int]]
+    machines: list[str]
+    duration: list[int]
+    job_prev: list[int]
+    job_next: list[int]
+    release: list[int]
+    latest: list[int]
+
+
+def _shop(data: ProblemData, schedule: Schedule) -> tuple[_Shop, list[list[int]]]:
+    placed = {(p.order, p.line, p.position): p for p in schedule.ops}
+    keys: list[tuple[int, int, int]] = []
+    machines: list[str] = []
+    duration: list[int] = []
+    job_prev: list[int] = []
+    job_next: list[int] = []
+    release: list[int] = []
+    latest: list[int] = []
+    for line in data.lines:
+        first = len(keys)
+        for k, op in enumerate(line.ops):
+            p = placed[(line.order, line.index, op.position)]
+            mode = next(m for m in op.modes if m.machine == p.machine)
+            keys.append((line.order, line.index, op.position))
+            machines.append(p.machine)
+            duration.append(mode.duration)
+            job_prev.append(first + k - 1 if k else -1)
+            job_next.append(first + k + 1 if k < len(line.ops) - 1 else -1)
+            release.append(mode.starts[0][0])
+            latest.append(mode.starts[0][1])
+    index = {key: i for i, key in enumerate(keys)}
+    by_machine: dict[str, list[ScheduledOp]] = {}
+    for p in schedule.ops:
+        by_machine.setdefault(p.machine, []).append(p)
+    sequences = [
+        [index[(p.order, p.line, p.position)] for p in sorted(ops, key=lambda p: (p.start, p.end))]
+        for ops in by_machine.values()
+    ]
+    return _Shop(keys, machines, duration, job_prev, job_next, release, latest), sequences
+
+
+class _State:
+    """Heads (earliest starts), tails and machine links of one set of sequences."""
+
+    __slots__ = ("cmax", "head", "machine_next", "machine_prev", "tail")
+
+    def __init__(self, shop: _Shop, sequences: list[list[int]]) -> None:
+        n = len(shop.duration)
+        dur, jprev, jnext, release = shop.duration, shop.job_prev, shop.job_next, shop.release
+        mprev = [-1] * n
+        mnext = [-1] * n
+        for seq in sequences:
+            for a, b in itertools.pairwise(seq):
+                mprev[b] = a
+                mnext[a] = b
+        indegree = [(jprev[i] >= 0) + (mprev[i] >= 0) for i in range(n)]
+        stack = [i for i in range(n) if indegree[i] == 0]
+        order: list[int] = []
+        while stack:
+            i = stack.pop()
+            order.append(i)
+            j = jnext[i]
+            if j >= 0:
+                indegree[j] -= 1
+                if indegree[j] == 0:
+                    stack.append(j)
+            j = mnext[i]
+            if j >= 0:
+                indegree[j] -= 1
+                if indegree[j] == 0:
+                    stack.append(j)
+        if len(order) < n:
+            raise ValueError("machine sequences contradict the routings")
+        head = [0] * n
+        for i in order:
+            x = release[i]
+            a = jprev[i]
+            if a >= 0 and head[a] + dur[a] > x:
+                x = head[a] + dur[a]
+            b = mprev[i]
+            if b >= 0 and head[b] + dur[b] > x:
+                x = head[b] + dur[b]
+            head[i] = x
+        tail = [0] * n
+        for i in reversed(order):
+            x = 0
+            a = jnext[i]
+            if a >= 0 and tail[a] + dur[a] > x:
+                x = tail[a] + dur[a]
+            b = mnext[i]
+            if b >= 0 and tail[b] + dur[b] > x:
+                x = tail[b] + dur[b]
+            tail[i] = x
+        self.head = head
+        self.tail = tail
+        self.machine_prev = mprev
+        self.machine_next = mnext
+        self.cmax = max((head[i] + dur[i] for i in range(n)), default=0)
+
+    def critical_path(self, shop: _Shop) -> list[int]:
+        """Operations of one longest path, in order."""
+        dur, head, tail = shop.duration, self.head, self.tail
+        end = next(i for i in range(len(dur)) if tail[i] == 0 and head[i] + dur[i] == self.cmax)
+        path = [end]
+        i = end
+        while True:
+            b = self.machine_prev[i]
+            a = shop.job_prev[i]
+            if b >= 0 and head[b] + dur[b] == head[i]:
+                i = b
+            elif a >= 0 and head[a] + dur[a] == head[i]:
+                i = a
+            else:
+                break
+            path.append(i)
+        path.reverse()
+        return path
+
+
+def _moves(shop: _Shop, state: _State) -> list[tuple[int, int]]:
+    """The N5 swaps: first and last pairs of each critical block, except the path's ends."""
+    path = state.critical_path(shop)
+    blocks: list[tuple[int, int]] = []
+    start = 0
+    for k in range(1, len(path) + 1):
+        if k == len(path) or state.machine_prev[path[k]] != path[k - 1]:
+            if k - start >= 2:
+                blocks.append((start, k - 1))
+            start = k
+    moves: list[tuple[int, int]] = []
+    last_index = len(path) - 1
+    for s, e in blocks:
+        if s > 0:
+            moves.append((path[s], path[s + 1]))
+        if e < last_index and (e - 1 != s or s == 0):
+            moves.append((path[e - 1], path[e]))
+    # Two steps of one line in a row on one machine never trade places.
+    return [(u, v) for u, v in moves if shop.job_next[u] != v]
+
+
+def _estimate(shop: _Shop, state: _State, u: int, v: int) -> int:
+    """Makespan estimate (Taillard's) after swapping adjacent ``u`` then ``v`` on a machine."""
+    dur, head, tail = shop.duration, state.head, state.tail
+    a = state.machine_prev[u]
+    b = state.machine_next[v]
+    ju, jv = shop.job_prev[u], shop.job_prev[v]
+    head_v = shop.release[v]
+    if jv >= 0:
+        head_v = max(head_v, head[jv] + dur[jv])
+    if a >= 0:
+        head_v = max(head_v, head[a] + dur[a])
+    head_u = max(shop.release[u], head_v + dur[v])
+    if ju >= 0:
+        head_u = max(head_u, head[ju] + dur[ju])
+    su, sv = shop.job_next[u], shop.job_next[v]
+    tail_u = tail[su] + dur[su] if su >= 0 else 0
+    if b >= 0:
+        tail_u = max(tail_u, tail[b] + dur[b])
+    tail_v = max(tail[sv] + dur[sv] if sv >= 0 else 0, tail_u + dur[u])
+    return max(head_v + dur[v] + tail_v, head_u + dur[u] + tail_u)
+
+
+def _to_schedule(shop: _Shop, state: _State, template: Schedule) -> Schedule | None:
+    ops = []
+    for i, (order, line, position) in enumerate(shop.keys):
+        start = state.head[i]
+        if start > shop.latest[i]:
+            return None
+        ops.append(
+            ScheduledOp(
+                order, line, position, shop.machines[i], (), start, start + shop.duration[i]
+            )
+        )
+    return Schedule(list(template.accepted), dict(template.sources), ops)
+
+
+def tabu_search(
+    data: ProblemData,
+    start: Schedule,
+    deadline: float,
+    seed: int,
+    on_improve: Callable[[Schedule], None] | None = None,
+    restart_from: Callable[[], Schedule | None] | None = None,
+    stop_at: int | None = None,
+) -> Schedule:
+    """Search the machine sequences of ``start`` for a shorter makespan until ``deadline``.
+
+    Parameters
+    ----------
+    data
+        A problem for which :func:`applies` holds.
+    start
+        A feasible schedule: its machines are kept, its sequences are the first.
+    deadline
+        Monotonic clock time at which to stop.
+    seed
+        Seed of the tie-breaking, tenures and perturbations.
+    on_improve
+        Called with every schedule that is shorter than any before it in this search.
+    restart_from
+        Asked at every restart for a better schedule found elsewhere (its machines
+        then replace those of ``start``); ``None`` keeps the search's own best.
+    stop_at
+        A makespan at which to stop. The search also stops at the longest line or
+        the busiest machine of its machine choice, which no order of work beats.
+
+    Returns
+    -------
+    Schedule
+        The shortest schedule found (``start`` when none was shorter).
+    """
+    rng = random.Random(seed)
+    shop, sequences = _shop(data, start)
+    state = _State(shop, sequences)
+    best_value, best_sequences = state.cmax, [list(s) for s in sequences]
+    best_schedule = start
+    position = {i: (m, k) for m, seq in enumerate(sequences) for k, i in enumerate(seq)}
+    forbidden: dict[tuple[int, int], int] = {}
+    step = stall = 0
+    floor = max(_floor(shop), stop_at or 0)
+    while time.monotonic() < deadline and best_value > floor:
+        step += 1
+        stall += 1
+        chosen: tuple[int, int] | None = None
+        chosen_value = 0
+        fallback: tuple[int, int, int] | None = None
+        for u, v in _moves(shop, state):
+            value = _estimate(shop, state, u, v)
+            if forbidden.get((v, u), 0) > step and value >= best_value:
+                if fallback is None or value < fallback[0]:
+                    fallback = (value, u, v)
+                continue
+            if (
+                chosen is None
+                or value < chosen_value
+                or (value == chosen_value and rng.random() < 0.5)
+            ):
+                chosen, chosen_value = (u, v), value
+        if chosen is None:
+            if fallback is None:
+                # No critical block to reorder: the makespan is one job's length, optimal here.
+                break
+            chosen = (fallback[1], fallback[2])
+        u, v = chosen
+        m, k = position[u]
+        sequences[m][k], sequences[m][k + 1] = v, u
+        position[u], position[v] = (m, k + 1), (m, k)
+        forbidden[(u, v)] = step + rng.randint(*TENURE)
+        state = _State(shop, sequences)
+        if state.cmax < best_value:
+            schedule = _to_schedule(shop, state, start)
+            if schedule is not None:
+                best_value, best_sequences, best_schedule = (
+                    state.cmax,
+                    [list(s) for s in sequences],
+                    schedule,
+                )
+                stall = 0
+                if on_improve is not None:
+                    on_improve(schedule)
+        if stall >= STALL:
+            stall = 0
+            forbidden.clear()
+            elsewhere = restart_from() if restart_from is not None else None
+            if elsewhere is not None:
+                shop, sequences = _shop(data, elsewhere)
+                floor = max(_floor(shop), stop_at or 0)
+                best_sequences = [list(s) for s in sequences]
+                state = _State(shop, sequences)
+                best_value, best_schedule = state.cmax, elsewhere
+            else:
+                sequences = _perturb(shop, best_sequences, rng)
+                state = _State(shop, sequences)
+            position = {i: (m, k) for m, seq in enumerate(sequences) for k, i in enumerate(seq)}
+    return best_schedule
+
+
+def _floor(shop: _Shop) -> int:
+    """A makespan no sequence on these machines beats: the longest line, the busiest machine."""
+    load: dict[str, int] = {}
+    for machine, minutes in zip(shop.machines, shop.duration, strict=True):
+        load[machine] = load.get(machine, 0) + minutes
+    longest = 0
+    for i, prev in enumerate(shop.job_prev):
+        if prev < 0:
+            end, j = shop.release[i], i
+            while j >= 0:
+                end = max(end, shop.release[j]) + shop.duration[j]
+                j = shop.job_next[j]
+            longest = max(longest, end)
+    return max(longest, *load.values(), 0)
+
+
+def _perturb(shop: _Shop, sequences: list[list[int]], rng: random.Random) -> list[list[int]]:
+    """The sequences with a few random adjacent swaps on critical blocks that keep them acyclic."""
+    current = [list(s) for s in sequences]
+    for _ in range(6):
+        state = _State(shop, current)
+        moves = _moves(shop, state)
+        if not moves:
+            break
+        u, v = rng.choice(moves)
+        for seq in current:
+            if u in seq:
+                k = seq.index(u)
+                seq[k], seq[k + 1] = v, u
+                break
+    return current

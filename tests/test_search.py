@@ -1,0 +1,233 @@
+"""The searches that improve a plan: tabu search on sequences, sequence-holding LNS, portfolio.
+
+Every plan they return goes through the independent checker; the tabu search
+must reach known optima of small job shops, and holding every sequence must
+keep the machine order of the incumbent while still letting work move earlier.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ortools.sat.python import cp_model
+
+import engine.solve.solver as solver_module
+from benchmarks.generate import generate
+from benchmarks.instances import Instance, read_jsplib, to_scenario
+from engine.build import build_model
+from engine.check import check_plan
+from engine.dispatch import dispatch
+from engine.io import scenario_from_data
+from engine.model import Scenario, Status
+from engine.problem import ProblemData, build_problem
+from engine.schedule import Schedule, compact, make_plan, terms
+from engine.solve import SolveParams, solve, tabu
+from engine.solve.incumbent import Incumbent
+from engine.solve.portfolio import improve
+from engine.solve.sequence import hold_sequences
+from engine.solve.solver import extract_schedule, hint_schedule
+from tests.scenario_kit import base_scenario, operation, order, product
+
+
+def _makespan(data: ProblemData, schedule: Schedule) -> int:
+    return max(p.end for p in schedule.ops)
+
+
+def _checked(scenario: Scenario, data: ProblemData, schedule: Schedule) -> None:
+    plan = make_plan(data, compact(data, schedule), Status.FEASIBLE)
+    report = check_plan(scenario, plan)
+    assert report.ok, "\n".join(str(v) for v in report.violations)
+
+
+def _start(data: ProblemData) -> Schedule:
+    schedule = dispatch(data, budget=0.5, seed=0)
+    assert schedule is not None
+    return schedule
+
+
+def _sequences(schedule: Schedule) -> dict[str, list[tuple[int, int, int]]]:
+    out: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    for p in sorted(schedule.ops, key=lambda p: (p.start, p.end)):
+        out[p.machine].append((p.order, p.line, p.position))
+    return dict(out)
+
+
+def test_tabu_search_applies_to_job_shops_only() -> None:
+    assert tabu.applies(build_problem(to_scenario(read_jsplib("ft06"))))
+    plant = build_problem(scenario_from_data(generate(10, 1)))
+    assert not tabu.applies(plant)
+    late = base_scenario(
+        orders=[order("a", "p", due=60)], weights={"tardiness": 1.0, "makespan": 1.0}
+    )
+    assert not tabu.applies(build_problem(scenario_from_data(late)))
+
+
+@pytest.mark.parametrize(("name", "optimum"), [("ft06", 55), ("la01", 666)])
+def test_tabu_search_reaches_the_optimum(name: str, optimum: int) -> None:
+    scenario = to_scenario(read_jsplib(name))
+    data = build_problem(scenario)
+    start = _start(data)
+    found: list[int] = []
+    best = tabu.tabu_search(
+        data,
+        start,
+        time.monotonic() + 20,
+        seed=0,
+        on_improve=lambda s: found.append(_makespan(data, s)),
+        stop_at=optimum,
+    )
+    assert _makespan(data, best) == optimum
+    assert found == sorted(found, reverse=True)
+    _checked(scenario, data, best)
+
+
+def test_tabu_search_keeps_a_line_order_when_two_steps_share_a_machine() -> None:
+    # Each job's first two steps both run on m0: swapping them would be a cycle.
+    instance = Instance(
+        "shared-machine",
+        2,
+        tuple(({0: 3 + j}, {0: 2}, {1: 4 + j % 3}, {0: 1, 1: 2 + j % 2}) for j in range(6)),
+    )
+    scenario = to_scenario(instance)
+    data = build_problem(scenario)
+    start = _start(data)
+    best = tabu.tabu_search(data, start, time.monotonic() + 1, seed=1)
+    assert _makespan(data, best) <= _makespan(data, start)
+    _checked(scenario, data, best)
+
+
+@st.composite
+def job_shops(draw: st.DrawFn) -> Instance:
+    machines = draw(st.integers(2, 4))
+    jobs = draw(st.integers(2, 5))
+    rows = []
+    for _ in range(jobs):
+        order_of = draw(st.permutations(range(machines)))
+        rows.append(tuple({m: draw(st.integers(1, 9))} for m in order_of))
+    return Instance("random", machines, tuple(rows))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(job_shops())
+def test_tabu_search_never_worsens_and_is_checked(instance: Instance) -> None:
+    scenario = to_scenario(instance)
+    data = build_problem(scenario)
+    start = _start(data)
+    best = tabu.tabu_search(data, start, time.monotonic() + 0.2, seed=0)
+    assert _makespan(data, best) <= _makespan(data, start)
+    _checked(scenario, data, best)
+
+
+def _spread_scenario() -> Scenario:
+    """Three orders whose dispatch plan leaves gaps a re-timing closes."""
+    data = base_scenario(
+        machines=[{"id": "m1"}, {"id": "m2"}],
+        products=[
+            product("p", operation("cut", {"m1": 30}), operation("sand", {"m2": 20})),
+            product("q", operation("sand", {"m2": 40}), operation("cut", {"m1": 10})),
+        ],
+        orders=[
+            order("a", "p", due=0),
+            order("b", "q", due=0),
+            order("c", "p", due=0),
+        ],
+        weights={"tardiness": 1.0, "makespan": 1.0},
+    )
+    return scenario_from_data(data)
+
+
+def test_holding_every_sequence_keeps_machine_order() -> None:
+    scenario = _spread_scenario()
+    data = build_problem(scenario)
+    start = _start(data)
+    # Push every operation an hour later: the same sequences, worse times.
+    late = Schedule(
+        start.accepted,
+        start.sources,
+        [
+            type(p)(p.order, p.line, p.position, p.machine, p.staff, p.start + 60, p.end + 60)
+            for p in start.ops
+        ],
+    )
+    built = build_model(data)
+    hold_sequences(built, late, set(), set())
+    hint_schedule(built, late)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 10
+    assert solver.solve(built.model) == cp_model.OPTIMAL
+    result = extract_schedule(built, solver)
+    assert _sequences(result) == _sequences(late)
+    assert terms(data, result).total < terms(data, late).total
+    assert terms(data, result).total <= terms(data, start).total
+    _checked(scenario, data, result)
+
+
+def test_incumbent_keeps_the_best_and_reports_it() -> None:
+    scenario = _spread_scenario()
+    data = build_problem(scenario)
+    start = _start(data)
+    reported: list[Fraction] = []
+    shared = Incumbent(data, start, lambda _s, value: reported.append(value))
+    worse = Schedule(
+        start.accepted,
+        start.sources,
+        [
+            type(p)(p.order, p.line, p.position, p.machine, p.staff, p.start + 60, p.end + 60)
+            for p in start.ops
+        ],
+    )
+    assert not shared.offer(worse)
+    assert shared.get()[0] is start
+    shared.flush()
+    assert reported == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_portfolio_improves_a_job_shop(workers: int) -> None:
+    scenario = to_scenario(read_jsplib("la02"))
+    data = build_problem(scenario)
+    built = build_model(data)
+    start = _start(data)
+    values: list[Fraction] = []
+    best = improve(
+        built,
+        start,
+        time.monotonic() + 3,
+        workers,
+        seed=0,
+        on_improve=lambda _s, v: values.append(v),
+    )
+    assert terms(data, best).total <= terms(data, start).total
+    assert values == sorted(values, reverse=True)
+    if values:
+        assert values[-1] == terms(data, best).total
+    _checked(scenario, data, best)
+
+
+def test_portfolio_improves_a_plant() -> None:
+    scenario = scenario_from_data(generate(25, 4))
+    data = build_problem(scenario)
+    start = _start(data)
+    best = improve(build_model(data), start, time.monotonic() + 3, 2, seed=0)
+    assert terms(data, best).total <= terms(data, start).total
+    _checked(scenario, data, best)
+
+
+def test_solve_uses_the_portfolio_and_its_plan_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A whole-model share of zero sends the solve straight to the portfolio.
+    monkeypatch.setattr(
+        solver_module, "WHOLE_MODEL_SHARE", dict.fromkeys(("small", "medium", "large"), 0.01)
+    )
+    monkeypatch.setattr(solver_module, "SMALL_JOB_SHOP", 0)
+    scenario = to_scenario(read_jsplib("la03"))
+    result = solve(scenario, SolveParams(time_limit=4, workers=2, seed=0), with_plans=True)
+    assert result.has_plan
+    assert result.plan.method == "cp+lns"
+    report = check_plan(scenario, result.plan)
+    assert report.ok, report.violations
