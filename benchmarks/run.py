@@ -261,22 +261,22 @@ def solve_item(
     time_limit: float,
     workers: int,
     log: Console,
+    solvers: tuple[str, ...] = SOLVERS,
 ) -> Iterator[Row]:
-    """Every solver on one instance, ``repeats`` times (seeds 0 .. repeats-1)."""
+    """The chosen solvers (all by default) on one instance, ``repeats`` times (seeds 0 .. N-1)."""
     scenario = item.load()
-    pjs = pyjobshop_available() and pyjobshop_applicable(scenario) is None
+    pjs = (
+        "pyjobshop" in solvers and pyjobshop_available() and pyjobshop_applicable(scenario) is None
+    )
     for repeat in range(repeats):
-        rows = [
-            run_engine(item, scenario, "cp", repeat, time_limit, workers, log),
-            run_engine(item, scenario, "dispatch", repeat, time_limit, workers, log),
-            _row(
-                item,
-                "plain-cp-sat",
-                repeat,
-                solve_reference(scenario, time_limit, workers, repeat),
-                log,
-            ),
-        ]
+        rows = []
+        if "ours" in solvers:
+            rows.append(run_engine(item, scenario, "cp", repeat, time_limit, workers, log))
+        if "dispatch" in solvers:
+            rows.append(run_engine(item, scenario, "dispatch", repeat, time_limit, workers, log))
+        if "plain-cp-sat" in solvers:
+            reference = solve_reference(scenario, time_limit, workers, repeat)
+            rows.append(_row(item, "plain-cp-sat", repeat, reference, log))
         if pjs:
             rows.append(
                 _row(
@@ -495,6 +495,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=Path("results.csv"))
     parser.add_argument("--limit", type=int, default=None, help="first N instances of each set")
+    parser.add_argument(
+        "--instance",
+        dest="picked",
+        action="append",
+        default=[],
+        help="only this instance of the sets (repeatable)",
+    )
+    parser.add_argument(
+        "--solver",
+        dest="solvers",
+        action="append",
+        default=[],
+        choices=SOLVERS,
+        help="only this solver (repeatable; default: every solver)",
+    )
     parser.add_argument("--plant-seed", type=int, default=1)
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables too")
     parser.add_argument(
@@ -522,11 +537,20 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.sets:
             try:
                 chosen = items(name, args.instances, args.plant_seed)[: args.limit]
+                if args.picked:
+                    chosen = [item for item in chosen if item.name in args.picked]
             except Unavailable as exc:
                 log.print(f"skipping set {name}: {exc}", markup=False)
                 continue
             for item in chosen:
-                for row in solve_item(item, args.repeats, args.time_limit, args.workers, log):
+                for row in solve_item(
+                    item,
+                    args.repeats,
+                    args.time_limit,
+                    args.workers,
+                    log,
+                    tuple(args.solvers) or SOLVERS,
+                ):
                     writer.writerow(asdict(row))
                     rows.append(row)
                 handle.flush()
