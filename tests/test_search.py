@@ -28,9 +28,10 @@ from engine.problem import ProblemData, build_problem
 from engine.schedule import Schedule, compact, make_plan, terms
 from engine.solve import SolveParams, solve, tabu
 from engine.solve.incumbent import Incumbent
+from engine.solve.params import model_defaults
 from engine.solve.portfolio import improve
 from engine.solve.sequence import hold_sequences
-from engine.solve.solver import extract_schedule, hint_schedule
+from engine.solve.solver import apply_parameters, extract_schedule, hint_schedule
 from tests.scenario_kit import base_scenario, operation, order, product
 
 
@@ -224,10 +225,27 @@ def test_solve_uses_the_portfolio_and_its_plan_is_checked(monkeypatch: pytest.Mo
     monkeypatch.setattr(
         solver_module, "WHOLE_MODEL_SHARE", dict.fromkeys(("small", "medium", "large"), 0.01)
     )
-    monkeypatch.setattr(solver_module, "SMALL_JOB_SHOP", 0)
+    monkeypatch.setattr(solver_module, "WHOLE_MODEL_OPERATIONS", 0)
     scenario = to_scenario(read_jsplib("la03"))
     result = solve(scenario, SolveParams(time_limit=4, workers=2, seed=0), with_plans=True)
     assert result.has_plan
     assert result.plan.method == "cp+lns"
     report = check_plan(scenario, result.plan)
     assert report.ok, report.violations
+
+
+def test_strong_no_overlap_propagation_only_for_small_job_shops() -> None:
+    assert model_defaults(build_problem(to_scenario(read_jsplib("ft06")))) == {
+        "use_strong_propagation_in_disjunctive": True
+    }
+    assert model_defaults(build_problem(to_scenario(read_jsplib("ta41")))) == {}
+    flexible = Instance("flexible", 2, (({0: 3, 1: 4}, {1: 2}), ({1: 3}, {0: 2, 1: 5})))
+    assert model_defaults(build_problem(to_scenario(flexible))) == {}
+
+
+def test_parameters_by_name_include_repeated_fields() -> None:
+    solver = cp_model.CpSolver()
+    apply_parameters(solver.parameters, {"ignore_subsolvers": ["ls"], "num_workers": 3})
+    apply_parameters(solver.parameters, {"ignore_subsolvers": ["fj", "ls"]})
+    assert list(solver.parameters.ignore_subsolvers) == ["fj", "ls"]
+    assert solver.parameters.num_workers == 3
