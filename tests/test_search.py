@@ -249,3 +249,14 @@ def test_parameters_by_name_include_repeated_fields() -> None:
     apply_parameters(solver.parameters, {"ignore_subsolvers": ["fj", "ls"]})
     assert list(solver.parameters.ignore_subsolvers) == ["fj", "ls"]
     assert solver.parameters.num_workers == 3
+
+
+def test_a_large_job_shop_goes_straight_to_the_searches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(solver_module, "SMALL_MODEL", 0)
+    monkeypatch.setattr(solver_module, "LARGE_MODEL", 0)
+    scenario = to_scenario(read_jsplib("la04"))
+    result = solve(scenario, SolveParams(time_limit=3, workers=2, seed=0), with_plans=True)
+    assert result.has_plan
+    assert result.plan.method == "cp-lns"
+    report = check_plan(scenario, result.plan)
+    assert report.ok, report.violations

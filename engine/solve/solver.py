@@ -19,7 +19,7 @@ from engine.explain.diagnose import diagnose_infeasible, static_reasons
 from engine.model import Objective, Plan, Scenario, Status
 from engine.problem import ProblemData, build_problem
 from engine.schedule import Schedule, ScheduledOp, compact, lower_bound, make_plan, terms
-from engine.solve import lns, portfolio
+from engine.solve import lns, portfolio, tabu
 from engine.solve.params import (
     STRONG_DISJUNCTIVE_OPERATIONS,
     SolveParams,
@@ -246,14 +246,16 @@ def solve_problem(
         )
     )
     if heuristic is not None and tier == "large" and weighted:
-        best = lns.improve(
-            data,
-            heuristic,
-            deadline,
-            params.workers,
-            params.seed,
-            on_improve=_reporter(data, started, report, with_plans, "cp-lns"),
-        )
+        on_improve = _reporter(data, started, report, with_plans, "cp-lns")
+        if tabu.applies(data):
+            # A large job shop: its searches on sequences beat any whole-model stage.
+            best = portfolio.improve(
+                build_model(data), heuristic, deadline, params.workers, params.seed, on_improve
+            )
+        else:
+            best = lns.improve(
+                data, heuristic, deadline, params.workers, params.seed, on_improve=on_improve
+            )
         return _feasible_result(data, best, float(lower_bound(data)), started, history, "cp-lns")
     built = build_model(data)
     large = tier == "large"

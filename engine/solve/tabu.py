@@ -129,31 +129,31 @@ class _State:
         indegree = [(jprev[i] >= 0) + (mprev[i] >= 0) for i in range(n)]
         stack = [i for i in range(n) if indegree[i] == 0]
         order: list[int] = []
+        # Heads are pushed forward in topological order: a popped operation's head is final.
+        head = list(release)
+        cmax = 0
         while stack:
             i = stack.pop()
             order.append(i)
+            end = head[i] + dur[i]
+            if end > cmax:
+                cmax = end
             j = jnext[i]
             if j >= 0:
+                if end > head[j]:
+                    head[j] = end
                 indegree[j] -= 1
                 if indegree[j] == 0:
                     stack.append(j)
             j = mnext[i]
             if j >= 0:
+                if end > head[j]:
+                    head[j] = end
                 indegree[j] -= 1
                 if indegree[j] == 0:
                     stack.append(j)
         if len(order) < n:
             raise ValueError("machine sequences contradict the routings")
-        head = [0] * n
-        for i in order:
-            x = release[i]
-            a = jprev[i]
-            if a >= 0 and head[a] + dur[a] > x:
-                x = head[a] + dur[a]
-            b = mprev[i]
-            if b >= 0 and head[b] + dur[b] > x:
-                x = head[b] + dur[b]
-            head[i] = x
         tail = [0] * n
         for i in reversed(order):
             x = 0
@@ -168,7 +168,7 @@ class _State:
         self.tail = tail
         self.machine_prev = mprev
         self.machine_next = mnext
-        self.cmax = max((head[i] + dur[i] for i in range(n)), default=0)
+        self.cmax = cmax
 
     def critical_path(self, shop: _Shop) -> list[int]:
         """Operations of one longest path, in order."""
