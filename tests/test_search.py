@@ -7,6 +7,7 @@ keep the machine order of the incumbent while still letting work move earlier.
 
 from __future__ import annotations
 
+import random
 import time
 from collections import defaultdict
 from fractions import Fraction
@@ -107,8 +108,13 @@ def job_shops(draw: st.DrawFn) -> Instance:
     machines = draw(st.integers(2, 4))
     jobs = draw(st.integers(2, 5))
     rows = []
+    repeats = draw(st.booleans())
     for _ in range(jobs):
-        order_of = draw(st.permutations(range(machines)))
+        if repeats:
+            # A line may come back to a machine, even straight after leaving it.
+            order_of = draw(st.lists(st.integers(0, machines - 1), min_size=1, max_size=6))
+        else:
+            order_of = draw(st.permutations(range(machines)))
         rows.append(tuple({m: draw(st.integers(1, 9))} for m in order_of))
     return Instance("random", machines, tuple(rows))
 
@@ -260,3 +266,37 @@ def test_a_large_job_shop_goes_straight_to_the_searches(monkeypatch: pytest.Monk
     assert result.plan.method == "cp-lns"
     report = check_plan(scenario, result.plan)
     assert report.ok, report.violations
+
+
+def test_an_interrupted_portfolio_stops_its_helper(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*_args: object, **_kwargs: object) -> Schedule:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tabu, "tabu_search", interrupted)
+    scenario = to_scenario(read_jsplib("la02"))
+    data = build_problem(scenario)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        improve(build_model(data), _start(data), started + 120, 2, seed=0)
+    # The helper ends after its current step (at most 2 s), not at the deadline.
+    assert time.monotonic() - started < 60
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(job_shops(), st.integers(0, 1000))
+def test_every_tabu_move_keeps_the_sequences_acyclic(instance: Instance, seed: int) -> None:
+    data = build_problem(to_scenario(instance))
+    shop, sequences = tabu._shop(data, _start(data))
+    rng = random.Random(seed)
+    for _ in range(5):
+        state = tabu._State(shop, sequences)
+        moves = tabu._moves(shop, state)
+        if not moves:
+            break
+        for move in moves:
+            trial = [list(seq) for seq in sequences]
+            position = {i: (m, k) for m, seq in enumerate(trial) for k, i in enumerate(seq)}
+            tabu._apply(move, trial, position)
+            tabu._State(shop, trial)  # raises on a cycle
+        position = {i: (m, k) for m, seq in enumerate(sequences) for k, i in enumerate(seq)}
+        tabu._apply(rng.choice(moves), sequences, position)

@@ -49,10 +49,11 @@ def improve(
     """
     shared = Incumbent(base.data, start, on_improve)
     failure: list[BaseException] = []
+    stop = threading.Event()
 
     def neighbourhoods() -> None:
         try:
-            improve_sequences(base, shared, deadline, max(1, workers - 1), seed)
+            improve_sequences(base, shared, deadline, max(1, workers - 1), seed, stop=stop)
         except BaseException as error:  # re-raised in the calling thread
             failure.append(error)
 
@@ -65,6 +66,8 @@ def improve(
         else:
             lns.improve(base.data, start, deadline, 1, seed, shared=shared)
     finally:
+        # Also when this thread is interrupted: the helper ends after its current step.
+        stop.set()
         if workers > 1:
             helper.join()
     if failure:

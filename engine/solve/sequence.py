@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import random
+import threading
 import time
 from collections import defaultdict
 
@@ -155,6 +156,7 @@ def improve_sequences(
     workers: int,
     seed: int,
     step_seconds: float = 2.0,
+    stop: threading.Event | None = None,
 ) -> None:
     """Improve the shared incumbent by sequence-holding neighbourhood search until ``deadline``.
 
@@ -172,6 +174,8 @@ def improve_sequences(
         CP-SAT workers for each step and the seed of the search.
     step_seconds
         Time limit of one step.
+    stop
+        Set by the caller to end the search after its current step.
     """
     from engine.solve.solver import extract_schedule, hint_schedule
 
@@ -181,7 +185,7 @@ def improve_sequences(
     step = 0
     while value > 0:
         left = deadline - time.monotonic()
-        if left < 0.2:
+        if left < 0.2 or (stop is not None and stop.is_set()):
             break
         best, best_value = shared.get()
         if best_value < value:

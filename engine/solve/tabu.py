@@ -190,47 +190,122 @@ class _State:
         return path
 
 
-def _moves(shop: _Shop, state: _State) -> list[tuple[int, int]]:
-    """The N5 swaps: first and last pairs of each critical block, except the path's ends."""
+Move = tuple[bool, int, tuple[int, ...]]
+"""``(to_front, moved, others)``: on one machine, ``moved`` goes right before (``to_front``)
+or right after the run of operations ``others``, which it was adjacent to."""
+
+
+def _moves(shop: _Shop, state: _State) -> list[Move]:
+    """Insertions within the blocks of a critical path (the N7 neighbourhood of Zhang et al.).
+
+    In each block (a run of critical operations one after the other on one machine)
+    an operation moves to the block's front or back, and the block's first or last
+    operation moves inside it. Moves that would make a line run backwards are left out,
+    as are those that the conditions of Balas and Vazacopoulos, applied to every
+    operation of the run (a line may visit a machine twice), cannot show to be acyclic.
+    """
     path = state.critical_path(shop)
-    blocks: list[tuple[int, int]] = []
+    dur, head, tail = shop.duration, state.head, state.tail
+    jprev, jnext = shop.job_prev, shop.job_next
+    moves: list[Move] = []
     start = 0
     for k in range(1, len(path) + 1):
-        if k == len(path) or state.machine_prev[path[k]] != path[k - 1]:
-            if k - start >= 2:
-                blocks.append((start, k - 1))
-            start = k
-    moves: list[tuple[int, int]] = []
-    last_index = len(path) - 1
-    for s, e in blocks:
-        if s > 0:
-            moves.append((path[s], path[s + 1]))
-        if e < last_index and (e - 1 != s or s == 0):
-            moves.append((path[e - 1], path[e]))
-    # Two steps of one line in a row on one machine never trade places.
-    return [(u, v) for u, v in moves if shop.job_next[u] != v]
+        if k < len(path) and state.machine_prev[path[k]] == path[k - 1]:
+            continue
+        block = path[start:k]
+        start = k
+        size = len(block)
+        if size < 2:
+            continue
+        for i in range(size):
+            for j in range(i + 1, size):
+                if not (i == 0 or j == size - 1):
+                    continue
+                u, v = block[i], block[j]
+                between = tuple(block[i:j])
+                # v right before the run: no path may lead from the run's line successors
+                # to v (a longer path from there to the end would be needed).
+                reach = tail[v] + dur[v]
+                if jprev[v] not in between and (
+                    # Two critical neighbours always trade places without a cycle.
+                    j == i + 1
+                    or all(jnext[w] < 0 or tail[jnext[w]] + dur[jnext[w]] <= reach for w in between)
+                ):
+                    moves.append((True, v, between))
+                if j == i + 1:
+                    continue
+                # u right after the run: no path may lead from u to the run's line predecessors.
+                after = tuple(block[i + 1 : j + 1])
+                done = head[u] + dur[u]
+                if jnext[u] not in after and all(
+                    jprev[w] < 0 or head[jprev[w]] + dur[jprev[w]] <= done for w in after
+                ):
+                    moves.append((False, u, after))
+    return moves
 
 
-def _estimate(shop: _Shop, state: _State, u: int, v: int) -> int:
-    """Makespan estimate (Taillard's) after swapping adjacent ``u`` then ``v`` on a machine."""
-    dur, head, tail = shop.duration, state.head, state.tail
-    a = state.machine_prev[u]
-    b = state.machine_next[v]
-    ju, jv = shop.job_prev[u], shop.job_prev[v]
-    head_v = shop.release[v]
-    if jv >= 0:
-        head_v = max(head_v, head[jv] + dur[jv])
-    if a >= 0:
-        head_v = max(head_v, head[a] + dur[a])
-    head_u = max(shop.release[u], head_v + dur[v])
-    if ju >= 0:
-        head_u = max(head_u, head[ju] + dur[ju])
-    su, sv = shop.job_next[u], shop.job_next[v]
-    tail_u = tail[su] + dur[su] if su >= 0 else 0
-    if b >= 0:
-        tail_u = max(tail_u, tail[b] + dur[b])
-    tail_v = max(tail[sv] + dur[sv] if sv >= 0 else 0, tail_u + dur[u])
-    return max(head_v + dur[v] + tail_v, head_u + dur[u] + tail_u)
+def _order(move: Move) -> list[int]:
+    """The run of operations as the move leaves it."""
+    to_front, moved, others = move
+    return [moved, *others] if to_front else [*others, moved]
+
+
+def _estimate(shop: _Shop, state: _State, move: Move) -> int:
+    """Makespan estimate after a move: the longest path through the run it rearranges.
+
+    Heads and tails outside the run are taken as they are (Taillard's estimate,
+    extended from swaps to insertions).
+    """
+    dur, head, tail, release = shop.duration, state.head, state.tail, shop.release
+    jprev, jnext = shop.job_prev, shop.job_next
+    run = _order(move)
+    to_front, moved, others = move
+    first, last = (others[0], moved) if to_front else (moved, others[-1])
+    before = state.machine_prev[first]
+    after = state.machine_next[last]
+    heads: list[int] = []
+    ready = head[before] + dur[before] if before >= 0 else 0
+    for x in run:
+        h = release[x]
+        p = jprev[x]
+        if p >= 0 and head[p] + dur[p] > h:
+            h = head[p] + dur[p]
+        if ready > h:
+            h = ready
+        heads.append(h)
+        ready = h + dur[x]
+    best = 0
+    rest = tail[after] + dur[after] if after >= 0 else 0
+    for x, h in zip(reversed(run), reversed(heads), strict=True):
+        t = rest
+        n = jnext[x]
+        if n >= 0 and tail[n] + dur[n] > t:
+            t = tail[n] + dur[n]
+        if h + dur[x] + t > best:
+            best = h + dur[x] + t
+        rest = t + dur[x]
+    return best
+
+
+def _removed(move: Move) -> list[tuple[int, int]]:
+    """The machine arcs (earlier, later) that a move reverses, as they were."""
+    to_front, moved, others = move
+    return [(w, moved) for w in others] if to_front else [(moved, w) for w in others]
+
+
+def _is_tabu(move: Move, forbidden: dict[tuple[int, int], int], step: int) -> bool:
+    """Whether a move restores an order of two operations that a recent move reversed."""
+    return any(forbidden.get((b, a), 0) > step for a, b in _removed(move))
+
+
+def _apply(move: Move, sequences: list[list[int]], position: dict[int, tuple[int, int]]) -> None:
+    """Rearrange the run of operations in its machine's sequence, keeping positions current."""
+    to_front, moved, others = move
+    m, k = position[others[0] if to_front else moved]
+    run = _order(move)
+    sequences[m][k : k + len(run)] = run
+    for offset, op in enumerate(run):
+        position[op] = (m, k + offset)
 
 
 def _to_schedule(shop: _Shop, state: _State, template: Schedule) -> Schedule | None:
@@ -294,32 +369,41 @@ def tabu_search(
     while time.monotonic() < deadline and best_value > floor:
         step += 1
         stall += 1
-        chosen: tuple[int, int] | None = None
+        chosen: Move | None = None
         chosen_value = 0
-        fallback: tuple[int, int, int] | None = None
-        for u, v in _moves(shop, state):
-            value = _estimate(shop, state, u, v)
-            if forbidden.get((v, u), 0) > step and value >= best_value:
+        fallback: tuple[int, Move] | None = None
+        for move in _moves(shop, state):
+            value = _estimate(shop, state, move)
+            if value >= best_value and _is_tabu(move, forbidden, step):
                 if fallback is None or value < fallback[0]:
-                    fallback = (value, u, v)
+                    fallback = (value, move)
                 continue
             if (
                 chosen is None
                 or value < chosen_value
                 or (value == chosen_value and rng.random() < 0.5)
             ):
-                chosen, chosen_value = (u, v), value
+                chosen, chosen_value = move, value
         if chosen is None:
             if fallback is None:
                 # No critical block to reorder: the makespan is one job's length, optimal here.
                 break
-            chosen = (fallback[1], fallback[2])
-        u, v = chosen
-        m, k = position[u]
-        sequences[m][k], sequences[m][k + 1] = v, u
-        position[u], position[v] = (m, k + 1), (m, k)
-        forbidden[(u, v)] = step + rng.randint(*TENURE)
-        state = _State(shop, sequences)
+            chosen = fallback[1]
+        m = position[chosen[1]][0]
+        kept = list(sequences[m])
+        _apply(chosen, sequences, position)
+        until = step + rng.randint(*TENURE)
+        for arc in _removed(chosen):
+            forbidden[arc] = until
+        try:
+            state = _State(shop, sequences)
+        except ValueError:
+            # The move closed a cycle the acyclicity conditions did not foresee: undo it.
+            sequences[m] = kept
+            position.update({op: (m, k) for k, op in enumerate(kept)})
+            for a, b in _removed(chosen):
+                forbidden[(b, a)] = until
+            continue
         if state.cmax < best_value:
             schedule = _to_schedule(shop, state, start)
             if schedule is not None:
@@ -365,17 +449,20 @@ def _floor(shop: _Shop) -> int:
 
 
 def _perturb(shop: _Shop, sequences: list[list[int]], rng: random.Random) -> list[list[int]]:
-    """The sequences with a few random adjacent swaps on critical blocks that keep them acyclic."""
-    current = [list(s) for s in sequences]
+    """The sequences after a few random moves on critical blocks (none that closes a cycle)."""
+    current = [list(seq) for seq in sequences]
+    position = {i: (m, k) for m, seq in enumerate(current) for k, i in enumerate(seq)}
     for _ in range(6):
-        state = _State(shop, current)
-        moves = _moves(shop, state)
+        moves = _moves(shop, _State(shop, current))
         if not moves:
             break
-        u, v = rng.choice(moves)
-        for seq in current:
-            if u in seq:
-                k = seq.index(u)
-                seq[k], seq[k + 1] = v, u
-                break
+        move = rng.choice(moves)
+        m = position[move[1]][0]
+        kept = list(current[m])
+        _apply(move, current, position)
+        try:
+            _State(shop, current)
+        except ValueError:
+            current[m] = kept
+            position.update({op: (m, k) for k, op in enumerate(kept)})
     return current
