@@ -4,13 +4,14 @@ When a problem is a (flexible) job shop — machines open around the clock, no
 staff, materials, stock, changeovers or baseline, every order firm, and a
 makespan objective alone — a plan is fully described by the sequence of work
 on each machine, and its best start times are the earliest ones the
-sequences allow. This module searches those sequences directly, thousands of
-steps per second, in the classical way for job shops: each step swaps two
-adjacent operations at the start or end of a block of the critical path
-(the N5 neighbourhood of Nowicki and Smutnicki), chosen by an estimate of the
-makespan after the swap, with recently reversed swaps forbidden for a few
-steps. After a long run without improvement it restarts from its best
-sequences, lightly perturbed.
+sequences allow. This module searches those sequences directly, in the
+classical way for job shops: each step moves an operation of a block of the
+critical path (a run of critical operations on one machine) to the block's
+front or back, or the block's first or last operation inside it (the N7
+neighbourhood of Zhang et al.), chosen by an estimate of the makespan after
+the move, with recently reversed orders forbidden for a few steps. After a
+long run without improvement it restarts from its best sequences, lightly
+perturbed, or from a better plan found elsewhere.
 
 It keeps each operation on the machine its starting plan gave it; for
 flexible shops the neighbourhood search of :mod:`engine.solve.sequence`
