@@ -309,6 +309,25 @@ def _apply(move: Move, sequences: list[list[int]], position: dict[int, tuple[int
         position[op] = (m, k + offset)
 
 
+def _try_move(
+    shop: _Shop, move: Move, sequences: list[list[int]], position: dict[int, tuple[int, int]]
+) -> _State | None:
+    """Apply a move and return the new state; undo it and return None if it closes a cycle.
+
+    The acyclicity conditions of :func:`_moves` are sufficient only on their
+    assumptions; this is the safeguard for the rest.
+    """
+    m = position[move[1]][0]
+    kept = list(sequences[m])
+    _apply(move, sequences, position)
+    try:
+        return _State(shop, sequences)
+    except ValueError:
+        sequences[m] = kept
+        position.update({op: (m, k) for k, op in enumerate(kept)})
+        return None
+
+
 def _to_schedule(shop: _Shop, state: _State, template: Schedule) -> Schedule | None:
     ops = []
     for i, (order, line, position) in enumerate(shop.keys):
@@ -390,21 +409,16 @@ def tabu_search(
                 # No critical block to reorder: the makespan is one job's length, optimal here.
                 break
             chosen = fallback[1]
-        m = position[chosen[1]][0]
-        kept = list(sequences[m])
-        _apply(chosen, sequences, position)
         until = step + rng.randint(*TENURE)
-        for arc in _removed(chosen):
-            forbidden[arc] = until
-        try:
-            state = _State(shop, sequences)
-        except ValueError:
-            # The move closed a cycle the acyclicity conditions did not foresee: undo it.
-            sequences[m] = kept
-            position.update({op: (m, k) for k, op in enumerate(kept)})
+        moved = _try_move(shop, chosen, sequences, position)
+        if moved is None:
+            # The move would close a cycle: forbid it instead.
             for a, b in _removed(chosen):
                 forbidden[(b, a)] = until
             continue
+        state = moved
+        for arc in _removed(chosen):
+            forbidden[arc] = until
         if state.cmax < best_value:
             schedule = _to_schedule(shop, state, start)
             if schedule is not None:
@@ -457,13 +471,5 @@ def _perturb(shop: _Shop, sequences: list[list[int]], rng: random.Random) -> lis
         moves = _moves(shop, _State(shop, current))
         if not moves:
             break
-        move = rng.choice(moves)
-        m = position[move[1]][0]
-        kept = list(current[m])
-        _apply(move, current, position)
-        try:
-            _State(shop, current)
-        except ValueError:
-            current[m] = kept
-            position.update({op: (m, k) for k, op in enumerate(kept)})
+        _try_move(shop, rng.choice(moves), current, position)
     return current
