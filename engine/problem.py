@@ -159,6 +159,11 @@ class ProblemData:
         """Every line of every order."""
         return [line for order in self.orders for line in order.lines]
 
+    @property
+    def ops(self) -> list[OpData]:
+        """Every operation of every line (of its routing, whether or not it will run)."""
+        return [op for line in self.lines for op in line.ops]
+
 
 def exact(value: float) -> Fraction:
     """A float read as the decimal it was written as (``0.1`` is exactly 1/10)."""

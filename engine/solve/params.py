@@ -77,7 +77,7 @@ def model_defaults(data: ProblemData) -> dict[str, Any]:
     we could measure.
     """
     out: dict[str, Any] = {}
-    operations = [op for line in data.lines for op in line.ops]
+    operations = data.ops
     if len(operations) <= STRONG_DISJUNCTIVE_OPERATIONS and all(
         len(op.modes) <= 1 for op in operations
     ):

@@ -29,6 +29,7 @@ from ortools.sat.python import cp_model
 
 from engine.build import BuiltModel
 from engine.build.variables import OpVar
+from engine.problem import ProblemData
 from engine.schedule import Schedule, ScheduledOp, completions, terms
 from engine.solve.incumbent import Incumbent
 
@@ -45,10 +46,10 @@ def _key(p: ScheduledOp) -> OpKey:
 class _Chooser:
     """Draws neighbourhoods of adaptive size around an incumbent."""
 
-    def __init__(self, built: BuiltModel, seed: int) -> None:
-        self.data = built.data
+    def __init__(self, data: ProblemData, seed: int) -> None:
+        self.data = data
         self.rng = random.Random(seed)
-        n_ops = sum(len(line.ops) for line in self.data.lines)
+        n_ops = len(data.ops)
         start = max(8, min(60, n_ops // 4))
         self.size = dict.fromkeys(KINDS, float(start))
         self.most = max(8, n_ops)
@@ -180,7 +181,7 @@ def improve_sequences(
     from engine.solve.solver import extract_schedule, hint_schedule
 
     data = base.data
-    chooser = _Chooser(base, seed)
+    chooser = _Chooser(data, seed)
     incumbent, value = shared.get()
     step = 0
     while value > 0:

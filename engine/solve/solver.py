@@ -280,7 +280,7 @@ def solve_problem(
     if (
         heuristic is not None
         and built.objective.terms
-        and (tier != "small" or _operations(data) > WHOLE_MODEL_OPERATIONS)
+        and (tier != "small" or len(data.ops) > WHOLE_MODEL_OPERATIONS)
     ):
         share = WHOLE_MODEL_SHARE[tier]
     solver.parameters.max_time_in_seconds = remaining * share
@@ -372,10 +372,6 @@ def _reporter(
         report(Progress(elapsed, float(value), None, "lns", plan))
 
     return improved
-
-
-def _operations(data: ProblemData) -> int:
-    return sum(len(line.ops) for line in data.lines)
 
 
 def _feasible_result(
