@@ -7,6 +7,7 @@ keep the machine order of the incumbent while still letting work move earlier.
 
 from __future__ import annotations
 
+import copy
 import random
 import time
 from collections import defaultdict
@@ -26,7 +27,7 @@ from engine.dispatch import dispatch
 from engine.io import scenario_from_data
 from engine.model import Scenario, Status
 from engine.problem import ProblemData, build_problem
-from engine.schedule import Schedule, compact, make_plan, terms
+from engine.schedule import Schedule, ScheduledOp, compact, make_plan, terms
 from engine.solve import SolveParams, solve, tabu
 from engine.solve.incumbent import Incumbent
 from engine.solve.params import model_defaults
@@ -104,23 +105,87 @@ def test_tabu_search_keeps_a_line_order_when_two_steps_share_a_machine() -> None
 
 
 @st.composite
-def job_shops(draw: st.DrawFn) -> Instance:
+def job_shops(draw: st.DrawFn, flexible: bool = False) -> Instance:
     machines = draw(st.integers(2, 4))
     jobs = draw(st.integers(2, 5))
     rows = []
-    repeats = draw(st.booleans())
+    repeats = flexible or draw(st.booleans())
     for _ in range(jobs):
         if repeats:
             # A line may come back to a machine, even straight after leaving it.
             order_of = draw(st.lists(st.integers(0, machines - 1), min_size=1, max_size=6))
         else:
             order_of = draw(st.permutations(range(machines)))
-        rows.append(tuple({m: draw(st.integers(1, 9))} for m in order_of))
+        row = []
+        for m in order_of:
+            eligible = {m}
+            if flexible:
+                eligible |= set(draw(st.lists(st.integers(0, machines - 1), max_size=2)))
+            row.append({k: draw(st.integers(1, 9)) for k in sorted(eligible)})
+        rows.append(tuple(row))
     return Instance("random", machines, tuple(rows))
 
 
+def _serial_start(data: ProblemData) -> Schedule:
+    """A poor plan: every operation on its first machine, one line after another."""
+    ops = []
+    free: dict[str, int] = defaultdict(int)
+    end = 0
+    for line in data.lines:
+        for op in line.ops:
+            mode = op.modes[0]
+            start = max(end, free[mode.machine], mode.starts[0][0])
+            end = start + mode.duration
+            free[mode.machine] = end
+            ops.append(
+                ScheduledOp(line.order, line.index, op.position, mode.machine, (), start, end)
+            )
+    accepted = [True] * len(data.orders)
+    sources = {(line.order, line.index): "production" for line in data.lines}
+    return Schedule(accepted, sources, ops)
+
+
+def _optimum(data: ProblemData) -> int:
+    built = build_model(data)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 2
+    solver.parameters.random_seed = 0
+    solver.parameters.max_time_in_seconds = 30
+    assert solver.solve(built.model) == cp_model.OPTIMAL
+    return round(solver.objective_value / built.objective.scale)
+
+
+def test_tabu_search_moves_work_between_machines_to_the_optimum() -> None:
+    # Five jobs of three steps, each step on one of two machines at different speeds.
+    rows = tuple(
+        tuple(
+            {(j + k) % 3: 2 + (j * k) % 5, (j + k + 1) % 3: 3 + (j + 2 * k) % 4} for k in range(3)
+        )
+        for j in range(5)
+    )
+    scenario = to_scenario(Instance("flexible", 3, rows))
+    data = build_problem(scenario)
+    start = _serial_start(data)
+    optimum = _optimum(data)
+    assert _makespan(data, start) > optimum
+    best = tabu.tabu_search(data, start, time.monotonic() + 20, seed=0, stop_at=optimum)
+    assert _makespan(data, best) == optimum
+    machines = {(p.order, p.position): p.machine for p in start.ops}
+    assert any(p.machine != machines[(p.order, p.position)] for p in best.ops)
+    _checked(scenario, data, best)
+
+
+def test_tabu_floor_is_a_bound_for_any_machine_choice() -> None:
+    # One job of two steps that may each run on either machine: 3 + 3 on the fast one.
+    instance = Instance("floor", 2, (({0: 3, 1: 9}, {0: 3, 1: 9}), ({0: 9, 1: 4},)))
+    data = build_problem(to_scenario(instance))
+    shop, _ = tabu._shop(data, _serial_start(data))
+    assert tabu._floor(shop) == 6
+    assert _optimum(data) >= tabu._floor(shop)
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(job_shops())
+@given(st.booleans().flatmap(lambda flexible: job_shops(flexible)))
 def test_tabu_search_never_worsens_and_is_checked(instance: Instance) -> None:
     scenario = to_scenario(instance)
     data = build_problem(scenario)
@@ -300,3 +365,25 @@ def test_every_tabu_move_keeps_the_sequences_acyclic(instance: Instance, seed: i
             tabu._State(shop, trial)  # raises on a cycle
         position = {i: (m, k) for m, seq in enumerate(sequences) for k, i in enumerate(seq)}
         tabu._apply(rng.choice(moves), sequences, position)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(job_shops(flexible=True), st.integers(0, 1000))
+def test_every_machine_change_keeps_the_sequences_acyclic(instance: Instance, seed: int) -> None:
+    data = build_problem(to_scenario(instance))
+    shop, sequences = tabu._shop(data, _serial_start(data))
+    rng = random.Random(seed)
+    for _ in range(5):
+        state = tabu._State(shop, sequences)
+        path = state.critical_path(shop)
+        moves = [move for _, move in tabu._reassignments(shop, state, sequences, path)]
+        if not moves:
+            break
+        for move in moves:
+            trial_shop = copy.deepcopy(shop)
+            trial = [list(seq) for seq in sequences]
+            position = {i: (m, k) for m, seq in enumerate(trial) for k, i in enumerate(seq)}
+            assert tabu._reassign(trial_shop, move, trial, position) is not None
+            assert trial_shop.machines[move[0]] == move[1]
+        position = {i: (m, k) for m, seq in enumerate(sequences) for k, i in enumerate(seq)}
+        tabu._reassign(shop, rng.choice(moves), sequences, position)

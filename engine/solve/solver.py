@@ -107,6 +107,12 @@ alone (with strong no-overlap propagation) reaches plans that the searches of
 ta21-ta23); from 30 x 15 on the portfolio is ahead (4.3% against 6.4% on ta31,
 6% against 14% on ta41-ta42)."""
 
+FLEXIBLE_SHARE = 0.25
+"""Share of the remaining time for CP-SAT on the whole model of a flexible job shop.
+
+The rest goes to :mod:`engine.solve.portfolio`, whose tabu search also moves
+work between machines."""
+
 LARGE_MODEL = 20_000
 """Estimated variables above which only the neighbourhood search runs (no whole model)."""
 
@@ -277,12 +283,11 @@ def solve_problem(
     # With a plan in hand, the whole model gets a share of the time to prove or improve;
     # the rest goes to the neighbourhood search, which improves faster on larger plants.
     share = 1.0
-    if (
-        heuristic is not None
-        and built.objective.terms
-        and (tier != "small" or len(data.ops) > WHOLE_MODEL_OPERATIONS)
-    ):
-        share = WHOLE_MODEL_SHARE[tier]
+    if heuristic is not None and built.objective.terms:
+        if tabu.applies(data) and any(len(op.modes) > 1 for op in data.ops):
+            share = FLEXIBLE_SHARE
+        elif tier != "small" or len(data.ops) > WHOLE_MODEL_OPERATIONS:
+            share = WHOLE_MODEL_SHARE[tier]
     solver.parameters.max_time_in_seconds = remaining * share
     solver.parameters.num_workers = params.workers
     solver.parameters.random_seed = params.seed

@@ -13,9 +13,11 @@ the move, with recently reversed orders forbidden for a few steps. After a
 long run without improvement it restarts from its best sequences, lightly
 perturbed, or from a better plan found elsewhere.
 
-It keeps each operation on the machine its starting plan gave it; for
-flexible shops the neighbourhood search of :mod:`engine.solve.sequence`
-changes machines and this search orders them.
+In a flexible job shop a step may also move an operation of the critical
+path to another of its machines, at the place in that machine's sequence
+where the longest path through it is shortest among the places that cannot
+close a cycle (the neighbourhood of Mastrolilli and Gambardella, with heads
+and tails taken as they are); moving it back stays forbidden for a few steps.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from typing_extensions import TypeIs
 
 from engine.problem import ProblemData
 from engine.schedule import Schedule, ScheduledOp
@@ -68,49 +72,66 @@ def applies(data: ProblemData) -> bool:
     return True
 
 
+Mode = tuple[int, int, int, int]
+"""One eligible machine of an operation: ``(machine, duration, release, latest start)``."""
+
+
 @dataclass
 class _Shop:
-    """A schedule's operations as arrays: durations, job links and release minutes."""
+    """A schedule's operations as arrays: job links, eligible machines and the current choice.
+
+    ``machines``, ``duration``, ``release`` and ``latest`` follow the machine each
+    operation is on now (see :meth:`assign`); machines are numbered as in ``names``,
+    which is also the numbering of the sequences.
+    """
 
     keys: list[tuple[int, int, int]]
-    machines: list[str]
+    names: list[str]
+    modes: list[list[Mode]]
+    machines: list[int]
     duration: list[int]
     job_prev: list[int]
     job_next: list[int]
     release: list[int]
     latest: list[int]
 
+    def assign(self, op: int, machine: int) -> None:
+        """Put an operation on one of its eligible machines."""
+        m, self.duration[op], self.release[op], self.latest[op] = next(
+            mode for mode in self.modes[op] if mode[0] == machine
+        )
+        self.machines[op] = m
+
 
 def _shop(data: ProblemData, schedule: Schedule) -> tuple[_Shop, list[list[int]]]:
-    placed = {(p.order, p.line, p.position): p for p in schedule.ops}
+    names = sorted({m.machine for op in data.ops for m in op.modes})
+    number = {name: k for k, name in enumerate(names)}
     keys: list[tuple[int, int, int]] = []
-    machines: list[str] = []
-    duration: list[int] = []
+    modes: list[list[Mode]] = []
     job_prev: list[int] = []
     job_next: list[int] = []
-    release: list[int] = []
-    latest: list[int] = []
     for line in data.lines:
         first = len(keys)
         for k, op in enumerate(line.ops):
-            p = placed[(line.order, line.index, op.position)]
-            mode = next(m for m in op.modes if m.machine == p.machine)
             keys.append((line.order, line.index, op.position))
-            machines.append(p.machine)
-            duration.append(mode.duration)
+            modes.append(
+                [
+                    (number[m.machine], m.duration, m.starts[0][0], m.starts[0][1])
+                    for m in op.modes
+                    if m.starts
+                ]
+            )
             job_prev.append(first + k - 1 if k else -1)
             job_next.append(first + k + 1 if k < len(line.ops) - 1 else -1)
-            release.append(mode.starts[0][0])
-            latest.append(mode.starts[0][1])
+    n = len(keys)
+    shop = _Shop(keys, names, modes, [0] * n, [0] * n, job_prev, job_next, [0] * n, [0] * n)
     index = {key: i for i, key in enumerate(keys)}
-    by_machine: dict[str, list[ScheduledOp]] = {}
-    for p in schedule.ops:
-        by_machine.setdefault(p.machine, []).append(p)
-    sequences = [
-        [index[(p.order, p.line, p.position)] for p in sorted(ops, key=lambda p: (p.start, p.end))]
-        for ops in by_machine.values()
-    ]
-    return _Shop(keys, machines, duration, job_prev, job_next, release, latest), sequences
+    sequences: list[list[int]] = [[] for _ in names]
+    for p in sorted(schedule.ops, key=lambda p: (p.start, p.end)):
+        i = index[(p.order, p.line, p.position)]
+        shop.assign(i, number[p.machine])
+        sequences[number[p.machine]].append(i)
+    return shop, sequences
 
 
 class _State:
@@ -196,7 +217,7 @@ Move = tuple[bool, int, tuple[int, ...]]
 or right after the run of operations ``others``, which it was adjacent to."""
 
 
-def _moves(shop: _Shop, state: _State) -> list[Move]:
+def _moves(shop: _Shop, state: _State, path: list[int] | None = None) -> list[Move]:
     """Insertions within the blocks of a critical path (the N7 neighbourhood of Zhang et al.).
 
     In each block (a run of critical operations one after the other on one machine)
@@ -205,7 +226,8 @@ def _moves(shop: _Shop, state: _State) -> list[Move]:
     as are those that the conditions of Balas and Vazacopoulos, applied to every
     operation of the run (a line may visit a machine twice), cannot show to be acyclic.
     """
-    path = state.critical_path(shop)
+    if path is None:
+        path = state.critical_path(shop)
     dur, head, tail = shop.duration, state.head, state.tail
     jprev, jnext = shop.job_prev, shop.job_next
     moves: list[Move] = []
@@ -243,6 +265,88 @@ def _moves(shop: _Shop, state: _State) -> list[Move]:
                 ):
                     moves.append((False, u, after))
     return moves
+
+
+Reassign = tuple[int, int, int]
+"""``(op, machine, place)``: the operation leaves its machine for another one, where it
+goes before the operation at index ``place`` of that machine's sequence (at the end when
+``place`` is the sequence's length)."""
+
+
+def _reassignments(
+    shop: _Shop, state: _State, sequences: list[list[int]], path: list[int]
+) -> list[tuple[int, Reassign]]:
+    """Moves of critical operations to another of their machines, with their estimates.
+
+    On each other machine the operation takes the place where the longest path
+    through it, with heads and tails as they are, is shortest, among the places
+    that cannot close a cycle: no operation before it may follow its line
+    successor, none after it may precede its line predecessor. Heads show
+    both: an operation that follows another starts after that one ends.
+    """
+    dur, head, tail = shop.duration, state.head, state.tail
+    out: list[tuple[int, Reassign]] = []
+    for v in path:
+        if len(shop.modes[v]) < 2:
+            continue
+        jp, js = shop.job_prev[v], shop.job_next[v]
+        ready = head[jp] + dur[jp] if jp >= 0 else 0
+        rest = tail[js] + dur[js] if js >= 0 else 0
+        for machine, d, release, _latest in shop.modes[v]:
+            if machine == shop.machines[v]:
+                continue
+            seq = sequences[machine]
+            best: tuple[int, int] | None = None
+            for place in range(len(seq) + 1):
+                if place > 0:
+                    a = seq[place - 1]
+                    if a == js or (js >= 0 and head[a] >= head[js] + dur[js]):
+                        break
+                    earliest = max(release, ready, head[a] + dur[a])
+                else:
+                    earliest = max(release, ready)
+                if place < len(seq):
+                    b = seq[place]
+                    if b == jp or (jp >= 0 and head[jp] >= head[b] + dur[b]):
+                        continue
+                    after = max(rest, tail[b] + dur[b])
+                else:
+                    after = rest
+                value = earliest + d + after
+                if best is None or value < best[0]:
+                    best = (value, place)
+            if best is not None:
+                out.append((best[0], (v, machine, best[1])))
+    return out
+
+
+def _is_reassign(move: Move | Reassign) -> TypeIs[Reassign]:
+    """Whether a move takes an operation to another machine (its third item is a place)."""
+    return isinstance(move[2], int)
+
+
+def _reassign(
+    shop: _Shop,
+    move: Reassign,
+    sequences: list[list[int]],
+    position: dict[int, tuple[int, int]],
+) -> _State | None:
+    """Apply a reassignment and return the new state; undo it and return None on a cycle."""
+    op, machine, place = move
+    old, k = position[op]
+    del sequences[old][k]
+    sequences[machine].insert(place, op)
+    shop.assign(op, machine)
+    try:
+        state = _State(shop, sequences)
+    except ValueError:
+        del sequences[machine][place]
+        sequences[old].insert(k, op)
+        shop.assign(op, old)
+        state = None
+    for m in (old, machine):
+        position.update({x: (m, j) for j, x in enumerate(sequences[m])})
+    return state
 
 
 def _order(move: Move) -> list[int]:
@@ -336,7 +440,13 @@ def _to_schedule(shop: _Shop, state: _State, template: Schedule) -> Schedule | N
             return None
         ops.append(
             ScheduledOp(
-                order, line, position, shop.machines[i], (), start, start + shop.duration[i]
+                order,
+                line,
+                position,
+                shop.names[shop.machines[i]],
+                (),
+                start,
+                start + shop.duration[i],
             )
         )
     return Schedule(list(template.accepted), dict(template.sources), ops)
@@ -358,7 +468,7 @@ def tabu_search(
     data
         A problem for which :func:`applies` holds.
     start
-        A feasible schedule: its machines are kept, its sequences are the first.
+        A feasible schedule: its machines and sequences are the first.
     deadline
         Monotonic clock time at which to stop.
     seed
@@ -366,11 +476,11 @@ def tabu_search(
     on_improve
         Called with every schedule that is shorter than any before it in this search.
     restart_from
-        Asked at every restart for a better schedule found elsewhere (its machines
-        then replace those of ``start``); ``None`` keeps the search's own best.
+        Asked at every restart for a better schedule found elsewhere; ``None`` keeps
+        the search's own best.
     stop_at
-        A makespan at which to stop. The search also stops at the longest line or
-        the busiest machine of its machine choice, which no order of work beats.
+        A makespan at which to stop. The search also stops at a makespan that no
+        plan beats (see :func:`_floor`) and when nothing on the critical path can move.
 
     Returns
     -------
@@ -381,20 +491,30 @@ def tabu_search(
     shop, sequences = _shop(data, start)
     state = _State(shop, sequences)
     best_value, best_sequences = state.cmax, [list(s) for s in sequences]
+    best_machines = list(shop.machines)
     best_schedule = start
     position = {i: (m, k) for m, seq in enumerate(sequences) for k, i in enumerate(seq)}
     forbidden: dict[tuple[int, int], int] = {}
+    left: dict[tuple[int, int], int] = {}
     step = stall = 0
     floor = max(_floor(shop), stop_at or 0)
     while time.monotonic() < deadline and best_value > floor:
         step += 1
         stall += 1
-        chosen: Move | None = None
+        path = state.critical_path(shop)
+        chosen: Move | Reassign | None = None
         chosen_value = 0
-        fallback: tuple[int, Move] | None = None
-        for move in _moves(shop, state):
-            value = _estimate(shop, state, move)
-            if value >= best_value and _is_tabu(move, forbidden, step):
+        fallback: tuple[int, Move | Reassign] | None = None
+        candidates: list[tuple[int, bool, Move | Reassign]] = [
+            (_estimate(shop, state, move), _is_tabu(move, forbidden, step), move)
+            for move in _moves(shop, state, path)
+        ]
+        candidates += [
+            (value, left.get((move[0], move[1]), 0) > step, move)
+            for value, move in _reassignments(shop, state, sequences, path)
+        ]
+        for value, tabu, move in candidates:
+            if tabu and value >= best_value:
                 if fallback is None or value < fallback[0]:
                     fallback = (value, move)
                 continue
@@ -406,41 +526,50 @@ def tabu_search(
                 chosen, chosen_value = move, value
         if chosen is None:
             if fallback is None:
-                # No critical block to reorder: the makespan is one job's length, optimal here.
+                # Nothing on the critical path can move: no step leads anywhere from here.
                 break
             chosen = fallback[1]
         until = step + rng.randint(*TENURE)
-        moved = _try_move(shop, chosen, sequences, position)
-        if moved is None:
-            # The move would close a cycle: forbid it instead.
-            for a, b in _removed(chosen):
-                forbidden[(b, a)] = until
-            continue
+        if _is_reassign(chosen):
+            old = shop.machines[chosen[0]]
+            moved = _reassign(shop, chosen, sequences, position)
+            if moved is None:
+                left[(chosen[0], chosen[1])] = until
+                continue
+            left[(chosen[0], old)] = until
+        else:
+            moved = _try_move(shop, chosen, sequences, position)
+            if moved is None:
+                # The move would close a cycle: forbid it instead.
+                for a, b in _removed(chosen):
+                    forbidden[(b, a)] = until
+                continue
+            for arc in _removed(chosen):
+                forbidden[arc] = until
         state = moved
-        for arc in _removed(chosen):
-            forbidden[arc] = until
         if state.cmax < best_value:
             schedule = _to_schedule(shop, state, start)
             if schedule is not None:
-                best_value, best_sequences, best_schedule = (
-                    state.cmax,
-                    [list(s) for s in sequences],
-                    schedule,
-                )
+                best_value, best_schedule = state.cmax, schedule
+                best_sequences = [list(s) for s in sequences]
+                best_machines = list(shop.machines)
                 stall = 0
                 if on_improve is not None:
                     on_improve(schedule)
         if stall >= STALL:
             stall = 0
             forbidden.clear()
+            left.clear()
             elsewhere = restart_from() if restart_from is not None else None
             if elsewhere is not None:
                 shop, sequences = _shop(data, elsewhere)
-                floor = max(_floor(shop), stop_at or 0)
                 best_sequences = [list(s) for s in sequences]
+                best_machines = list(shop.machines)
                 state = _State(shop, sequences)
                 best_value, best_schedule = state.cmax, elsewhere
             else:
+                for op, machine in enumerate(best_machines):
+                    shop.assign(op, machine)
                 sequences = _perturb(shop, best_sequences, rng)
                 state = _State(shop, sequences)
             position = {i: (m, k) for m, seq in enumerate(sequences) for k, i in enumerate(seq)}
@@ -448,19 +577,28 @@ def tabu_search(
 
 
 def _floor(shop: _Shop) -> int:
-    """A makespan no sequence on these machines beats: the longest line, the busiest machine."""
-    load: dict[str, int] = {}
-    for machine, minutes in zip(shop.machines, shop.duration, strict=True):
-        load[machine] = load.get(machine, 0) + minutes
+    """A makespan no plan beats: the longest line and the busiest machine, on the shortest modes.
+
+    Operations with one machine count on that machine; all work counts, spread
+    evenly, over the machines that can take it.
+    """
+    shortest = [min(mode[1] for mode in modes) for modes in shop.modes]
+    earliest = [min(mode[2] for mode in modes) for modes in shop.modes]
+    load = [0] * len(shop.names)
+    for modes, minutes in zip(shop.modes, shortest, strict=True):
+        if len(modes) == 1:
+            load[modes[0][0]] += minutes
+    usable = len({mode[0] for modes in shop.modes for mode in modes})
+    spread = -(-sum(shortest) // max(1, usable))
     longest = 0
     for i, prev in enumerate(shop.job_prev):
         if prev < 0:
-            end, j = shop.release[i], i
+            end, j = earliest[i], i
             while j >= 0:
-                end = max(end, shop.release[j]) + shop.duration[j]
+                end = max(end, earliest[j]) + shortest[j]
                 j = shop.job_next[j]
             longest = max(longest, end)
-    return max(longest, *load.values(), 0)
+    return max(longest, spread, *load, 0)
 
 
 def _perturb(shop: _Shop, sequences: list[list[int]], rng: random.Random) -> list[list[int]]:
