@@ -7,7 +7,6 @@ keep the machine order of the incumbent while still letting work move earlier.
 
 from __future__ import annotations
 
-import copy
 import random
 import time
 from collections import defaultdict
@@ -34,6 +33,7 @@ from engine.solve.params import model_defaults
 from engine.solve.portfolio import improve
 from engine.solve.sequence import hold_sequences
 from engine.solve.solver import apply_parameters, extract_schedule, hint_schedule
+from engine.solve.tabu_kernels import REASSIGN
 from tests.scenario_kit import base_scenario, operation, order, product
 
 
@@ -347,43 +347,25 @@ def test_an_interrupted_portfolio_stops_its_helper(monkeypatch: pytest.MonkeyPat
     assert time.monotonic() - started < 60
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(job_shops(), st.integers(0, 1000))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.booleans().flatmap(lambda flexible: job_shops(flexible)), st.integers(0, 1000))
 def test_every_tabu_move_keeps_the_sequences_acyclic(instance: Instance, seed: int) -> None:
     data = build_problem(to_scenario(instance))
-    shop, sequences = tabu._shop(data, _start(data))
-    rng = random.Random(seed)
-    for _ in range(5):
-        state = tabu._State(shop, sequences)
-        moves = tabu._moves(shop, state)
-        if not moves:
-            break
-        for move in moves:
-            trial = [list(seq) for seq in sequences]
-            position = {i: (m, k) for m, seq in enumerate(trial) for k, i in enumerate(seq)}
-            tabu._apply(move, trial, position)
-            tabu._State(shop, trial)  # raises on a cycle
-        position = {i: (m, k) for m, seq in enumerate(sequences) for k, i in enumerate(seq)}
-        tabu._apply(rng.choice(moves), sequences, position)
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(job_shops(flexible=True), st.integers(0, 1000))
-def test_every_machine_change_keeps_the_sequences_acyclic(instance: Instance, seed: int) -> None:
-    data = build_problem(to_scenario(instance))
     shop, sequences = tabu._shop(data, _serial_start(data))
+    graph = tabu._Graph(shop, sequences)
     rng = random.Random(seed)
     for _ in range(5):
-        state = tabu._State(shop, sequences)
-        path = state.critical_path(shop)
-        moves = [move for _, move in tabu._reassignments(shop, state, sequences, path)]
-        if not moves:
+        path = graph.critical_path().copy()
+        rows = graph.moves(path)
+        if not len(rows):
             break
-        for move in moves:
-            trial_shop = copy.deepcopy(shop)
-            trial = [list(seq) for seq in sequences]
-            position = {i: (m, k) for m, seq in enumerate(trial) for k, i in enumerate(seq)}
-            assert tabu._reassign(trial_shop, move, trial, position) is not None
-            assert trial_shop.machines[move[0]] == move[1]
-        position = {i: (m, k) for m, seq in enumerate(sequences) for k, i in enumerate(seq)}
-        tabu._reassign(shop, rng.choice(moves), sequences, position)
+        before = [list(seq) for seq in graph.sequences]
+        for row in rows:
+            undo = graph.apply(row, path)
+            assert undo is not None, f"move {row.tolist()} closed a cycle"
+            if row[0] == REASSIGN:
+                assert shop.machine[row[1]] == row[2]
+                assert row[1] in graph.sequences[row[2]]
+            undo()
+            assert graph.sequences == before
+        graph.apply(rows[rng.randrange(len(rows))], path)
