@@ -20,12 +20,7 @@ from engine.model import Objective, Plan, Scenario, Status
 from engine.problem import ProblemData, build_problem
 from engine.schedule import Schedule, ScheduledOp, compact, lower_bound, make_plan, terms
 from engine.solve import lns, portfolio, tabu
-from engine.solve.params import (
-    STRONG_DISJUNCTIVE_OPERATIONS,
-    SolveParams,
-    model_defaults,
-    profile,
-)
+from engine.solve.params import SolveParams, model_defaults, profile
 
 
 @dataclass(frozen=True)
@@ -98,14 +93,14 @@ WHOLE_MODEL_SHARE = {"small": 0.4, "medium": 0.5, "large": 0.5}
 The rest goes to the searches that improve a plan (:mod:`engine.solve.portfolio`
 up to medium models, the time-window neighbourhood search on large ones)."""
 
-WHOLE_MODEL_OPERATIONS = STRONG_DISJUNCTIVE_OPERATIONS
+WHOLE_MODEL_OPERATIONS = 300
 """Operations up to which a small model gets CP-SAT on the whole model for the whole time.
 
-Measured on Taillard's instances at 30 s: up to 20 jobs x 20 machines CP-SAT
-alone (with strong no-overlap propagation) reaches plans that the searches of
-:mod:`engine.solve.portfolio` do not (1.8% against 3.5% above best-known on
-ta21-ta23); from 30 x 15 on the portfolio is ahead (4.3% against 6.4% on ta31,
-6% against 14% on ta41-ta42)."""
+Measured on Taillard's instances at 30 s: on 15 x 15 CP-SAT alone (with strong
+no-overlap propagation) is level with the searches of
+:mod:`engine.solve.portfolio` and proves more plans optimal; on 20 x 20 the
+portfolio after a share on the whole model is ahead (1.5% against 2.7% above
+best-known on ta21-ta23), and from there on by more."""
 
 FLEXIBLE_SHARE = 0.25
 """Share of the remaining time for CP-SAT on the whole model of a flexible job shop.
