@@ -27,7 +27,7 @@ from engine.io import scenario_from_data
 from engine.model import Scenario, Status
 from engine.problem import ProblemData, build_problem
 from engine.schedule import Schedule, ScheduledOp, compact, make_plan, terms
-from engine.solve import SolveParams, solve, tabu
+from engine.solve import SolveParams, solve, tabu, tabu_kernels
 from engine.solve.incumbent import Incumbent
 from engine.solve.params import model_defaults
 from engine.solve.portfolio import improve
@@ -173,6 +173,18 @@ def test_tabu_search_moves_work_between_machines_to_the_optimum() -> None:
     machines = {(p.order, p.position): p.machine for p in start.ops}
     assert any(p.machine != machines[(p.order, p.position)] for p in best.ops)
     _checked(scenario, data, best)
+
+
+def test_warm_up_runs_every_inner_loop() -> None:
+    tabu.warm_up()
+    for kernel in (
+        tabu_kernels.evaluate,
+        tabu_kernels.critical_path,
+        tabu_kernels.block_moves,
+        tabu_kernels.machine_moves,
+        tabu_kernels.choose,
+    ):
+        assert kernel.signatures, f"{kernel.__name__} was not compiled"
 
 
 def test_tabu_floor_is_a_bound_for_any_machine_choice() -> None:

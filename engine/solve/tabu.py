@@ -105,6 +105,36 @@ class _Shop:
     jprev: np.ndarray
     jnext: np.ndarray
 
+    @classmethod
+    def of(
+        cls,
+        keys: list[tuple[int, int, int]],
+        names: list[str],
+        options: list[list[Mode]],
+        jprev: list[int],
+        jnext: list[int],
+    ) -> _Shop:
+        """A shop with no machine chosen yet (see :meth:`assign`)."""
+        n = len(keys)
+        width = max((len(o) for o in options), default=1)
+        modes = np.zeros((n, width, 3), np.int64)
+        for v, own in enumerate(options):
+            for q, (m, d, r, _) in enumerate(own):
+                modes[v, q] = (m, d, r)
+        return cls(
+            keys,
+            names,
+            options,
+            modes,
+            np.array([len(o) for o in options], np.int64),
+            np.zeros(n, np.int64),
+            np.zeros(n, np.int64),
+            np.zeros(n, np.int64),
+            np.zeros(n, np.int64),
+            np.array(jprev, np.int64),
+            np.array(jnext, np.int64),
+        )
+
     def assign(self, op: int, machine: int) -> None:
         """Put an operation on one of its eligible machines."""
         m, d, r, latest = next(mode for mode in self.options[op] if mode[0] == machine)
@@ -132,25 +162,7 @@ def _shop(data: ProblemData, schedule: Schedule) -> tuple[_Shop, list[list[int]]
             )
             jprev.append(first + q - 1 if q else -1)
             jnext.append(first + q + 1 if q < len(line.ops) - 1 else -1)
-    n = len(keys)
-    width = max((len(o) for o in options), default=1)
-    modes = np.zeros((n, width, 3), np.int64)
-    for v, own in enumerate(options):
-        for q, (m, d, r, _) in enumerate(own):
-            modes[v, q] = (m, d, r)
-    shop = _Shop(
-        keys,
-        names,
-        options,
-        modes,
-        np.array([len(o) for o in options], np.int64),
-        np.zeros(n, np.int64),
-        np.zeros(n, np.int64),
-        np.zeros(n, np.int64),
-        np.zeros(n, np.int64),
-        np.array(jprev, np.int64),
-        np.array(jnext, np.int64),
-    )
+    shop = _Shop.of(keys, names, options, jprev, jnext)
     index = {key: i for i, key in enumerate(keys)}
     sequences: list[list[int]] = [[] for _ in names]
     for p in sorted(schedule.ops, key=lambda p: (p.start, p.end)):
@@ -432,6 +444,31 @@ def tabu_search(
                 graph = _perturb(_Graph(shop, best_sequences), rng)
     publish()
     return best_schedule
+
+
+def warm_up() -> None:
+    """Compile the inner loops on a tiny shop, or load them from Numba's disk cache.
+
+    A solve calls this in a thread of its own while CP-SAT works, so that the
+    first tabu search after installing does not spend its time compiling.
+    """
+    shop = _Shop.of(
+        [(0, 0, 0), (0, 0, 1), (1, 0, 0), (1, 0, 1)],
+        ["a", "b"],
+        [[(0, 3, 0, 99), (1, 4, 0, 99)], [(1, 2, 0, 99)], [(1, 3, 0, 99)], [(0, 2, 0, 99)]],
+        [-1, 0, -1, 2],
+        [1, -1, 3, -1],
+    )
+    for op, machine in enumerate((0, 1, 1, 0)):
+        shop.assign(op, machine)
+    graph = _Graph(shop, [[0, 3], [2, 1]])
+    path = graph.critical_path().copy()
+    rows = graph.moves(path)
+    tabu = _Tabu(shop)
+    k.choose(
+        rows, len(rows), path, shop.machine, tabu.forbidden, tabu.offset, tabu.local,
+        tabu.left, 1, graph.cmax, np.zeros(1),
+    )  # fmt: skip
 
 
 def _floor(shop: _Shop) -> int:
