@@ -183,6 +183,7 @@ def test_warm_up_runs_every_inner_loop() -> None:
         tabu_kernels.block_moves,
         tabu_kernels.machine_moves,
         tabu_kernels.choose,
+        tabu_kernels.cell,
     ):
         assert kernel.signatures, f"{kernel.__name__} was not compiled"
 

@@ -39,7 +39,7 @@ STALL = 40_000
 TENURE = (8, 14)
 """Least range of steps for which a reversed order, or a machine left, stays forbidden.
 
-Shops of more than 14 lines use ``(lines // 2, lines)``: on Taillard's instances
+A shop of L lines uses ``(max(8, L // 2), max(14, L))``: on Taillard's instances
 at 10 s, 15 x 15 did best with 8 to 14 steps, 30 x 20 with 16 to 30 (4% shorter
 plans there than with 8 to 14)."""
 
@@ -301,30 +301,24 @@ def _to_schedule(
     return Schedule(list(template.accepted), dict(template.sources), ops)
 
 
+ORDERS = 1 << 22
+"""Most cells of the table of forbidden orders (exact up to 2,048 operations)."""
+
+
 class _Tabu:
-    """The forbidden moves: orders of two operations on a machine, and machines left."""
+    """The forbidden moves: orders of two operations, and machines left."""
 
     def __init__(self, shop: _Shop) -> None:
         n, machines = len(shop.keys), len(shop.names)
-        takes: list[list[int]] = [[] for _ in range(machines)]
-        for v, own in enumerate(shop.options):
-            for mode in own:
-                takes[mode[0]].append(v)
-        self.local = np.zeros((n, machines, 2), np.int64)
-        self.offset = np.zeros(machines + 1, np.int64)
-        for m, ops in enumerate(takes):
-            for j, v in enumerate(ops):
-                self.local[v, m] = (j, len(ops))
-            self.offset[m + 1] = self.offset[m] + len(ops) ** 2
-        self.forbidden = np.zeros(int(self.offset[-1]), np.int64)
+        self.n = n
+        self.forbidden = np.zeros(min(n * n, ORDERS), np.int64)
         self.left = np.zeros((n, machines), np.int64)
 
-    def forbid_orders(self, machine: int, orders: list[tuple[int, int]], until: int) -> None:
-        """Forbid each ``(earlier, later)`` order on a machine until a step."""
-        local, base = self.local, int(self.offset[machine])
+    def forbid_orders(self, orders: list[tuple[int, int]], until: int) -> None:
+        """Forbid each ``(earlier, later)`` order until a step."""
+        size = len(self.forbidden)
         for a, b in orders:
-            size = local[a, machine, 1]
-            self.forbidden[base + local[a, machine, 0] * size + local[b, machine, 0]] = until
+            self.forbidden[k.cell(a, b, self.n, size)] = until
 
     def clear(self) -> None:
         """Forbid nothing."""
@@ -397,10 +391,7 @@ def tabu_search(
         stall += 1
         path = graph.critical_path().copy()
         rows = graph.moves(path)
-        r = k.choose(
-            rows, len(rows), path, shop.machine, tabu.forbidden, tabu.offset, tabu.local,
-            tabu.left, step, best_value, coin,
-        )  # fmt: skip
+        r = k.choose(rows, len(rows), path, tabu.forbidden, tabu.left, step, best_value, coin)
         if r < 0:
             # Nothing on the critical path can move: no step leads anywhere from here.
             break
@@ -412,12 +403,12 @@ def tabu_search(
             if row[0] == k.REASSIGN:
                 tabu.left[x, row[2]] = until
             else:
-                tabu.forbid_orders(old, [(b, a) for a, b in _reversed_arcs(row, path)], until)
+                tabu.forbid_orders([(b, a) for a, b in _reversed_arcs(row, path)], until)
             continue
         if row[0] == k.REASSIGN:
             tabu.left[x, old] = until
         else:
-            tabu.forbid_orders(old, _reversed_arcs(row, path), until)
+            tabu.forbid_orders(_reversed_arcs(row, path), until)
         if graph.cmax < best_value and bool(np.all(graph.head <= shop.latest)):
             best_value = graph.cmax
             best_arrays = (graph.head.copy(), shop.machine.copy(), shop.dur.copy())
@@ -465,10 +456,8 @@ def warm_up() -> None:
     path = graph.critical_path().copy()
     rows = graph.moves(path)
     tabu = _Tabu(shop)
-    k.choose(
-        rows, len(rows), path, shop.machine, tabu.forbidden, tabu.offset, tabu.local,
-        tabu.left, 1, graph.cmax, np.zeros(1),
-    )  # fmt: skip
+    k.choose(rows, len(rows), path, tabu.forbidden, tabu.left, 1, graph.cmax, np.zeros(1))
+    tabu.forbid_orders([(0, 3)], 1)
 
 
 def _floor(shop: _Shop) -> int:

@@ -350,10 +350,7 @@ def choose(
     moves: np.ndarray,
     count: int,
     path: np.ndarray,
-    machine: np.ndarray,
     forbidden: np.ndarray,
-    offset: np.ndarray,
-    local: np.ndarray,
     left: np.ndarray,
     step: int,
     best_value: int,
@@ -364,13 +361,12 @@ def choose(
     A move is forbidden when it restores an order of two operations that a
     recent move reversed, or puts an operation back on a machine it recently
     left (``left[op, machine]`` is the step until which that stays forbidden),
-    unless its estimate beats the best makespan so far. Orders are kept per
-    machine: ``forbidden[offset[m] + local[a, m] * size + local[b, m]]`` is the
-    step until which ``a`` may not go before ``b`` on machine ``m`` again, where
-    ``local[v, m]`` is ``(number of v among the operations m can take, how many
-    those are)``. When every move is
-    forbidden, the best of them; -1 when there is no move.
+    unless its estimate beats the best makespan so far. ``forbidden[cell(a, b)]``
+    is the step until which ``a`` may not go right before ``b`` again (see
+    :func:`cell`). When every move is forbidden, the best of them; -1 when there
+    is no move.
     """
+    n = left.shape[0]
     chosen = -1
     chosen_value = 0
     fallback = -1
@@ -384,15 +380,13 @@ def choose(
         if kind == REASSIGN:
             tabu = left[x, moves[r, 2]] > step
         else:
-            m = machine[x]
-            size = local[x, m, 1]
             # The move sets x before (FRONT) or after (BACK) each operation of the run.
             for w in path[moves[r, 2] : moves[r, 3]]:
                 if kind == FRONT:
-                    cell = offset[m] + local[x, m, 0] * size + local[w, m, 0]
+                    c = cell(x, w, n, forbidden.shape[0])
                 else:
-                    cell = offset[m] + local[w, m, 0] * size + local[x, m, 0]
-                if forbidden[cell] > step:
+                    c = cell(w, x, n, forbidden.shape[0])
+                if forbidden[c] > step:
                     tabu = True
                     break
         if tabu and value >= best_value:
@@ -408,3 +402,13 @@ def choose(
                 chosen = r
             flips += 1
     return chosen if chosen >= 0 else fallback
+
+
+@njit(cache=True, nogil=True)
+def cell(a: int, b: int, n: int, size: int) -> int:
+    """Where the order "``a`` before ``b``" of ``n`` operations is kept in a table of ``size``.
+
+    Exact when the table has a cell for every pair; a larger shop shares cells
+    between pairs, which at worst forbids a move for a few steps too many.
+    """
+    return (a * n + b) % size
