@@ -1,13 +1,13 @@
 """Searches that improve a plan side by side, sharing the best plan so far.
 
-On a job shop (see :func:`engine.solve.tabu.applies`) the tabu search runs in
-this thread while the sequence-holding neighbourhood search runs CP-SAT in
-another (CP-SAT releases the interpreter while it searches, so both use a
-core): the tabu search orders work quickly, the neighbourhood search moves
-work between machines and past the tabu search's local optima, and each
-starts from the other's plan when it is better. Elsewhere the neighbourhood
-search runs alone with every worker.
-"""
+On a job shop or flexible job shop (see :func:`engine.solve.tabu.applies`) the
+tabu search runs in this thread while the sequence-holding neighbourhood
+search runs CP-SAT in another (CP-SAT and the tabu search's compiled loops
+release the interpreter, so both use a core): the tabu search orders work
+and moves it between machines quickly, the neighbourhood search re-plans
+whole groups of operations past the tabu search's local optima, and each
+starts from the other's plan when it is better. Elsewhere the time-window
+neighbourhood search takes this thread's place."""
 
 from __future__ import annotations
 
