@@ -188,6 +188,15 @@ def test_warm_up_runs_every_inner_loop() -> None:
         assert kernel.signatures, f"{kernel.__name__} was not compiled"
 
 
+def test_inner_loops_compile_without_a_place_for_their_cache() -> None:
+    # A function without a source file has no cache location, like a read-only install.
+    namespace: dict[str, object] = {}
+    exec("def twice(x):\n    return 2 * x\n", namespace)
+    twice = tabu_kernels.compiled(namespace["twice"])
+    assert twice(21) == 42
+    assert type(tabu_kernels.evaluate._cache).__name__ == "FunctionCache"
+
+
 def test_tabu_floor_is_a_bound_for_any_machine_choice() -> None:
     # One job of two steps that may each run on either machine: 3 + 3 on the fast one.
     instance = Instance("floor", 2, (({0: 3, 1: 9}, {0: 3, 1: 9}), ({0: 9, 1: 4},)))

@@ -21,15 +21,31 @@ Candidate moves are rows of five integers:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from numba import njit
+
+
+def compiled(function: Callable[..., Any]) -> Any:
+    """Compile a function with Numba, cached on disk where Numba has a place for its cache.
+
+    Without one (a read-only installation and no writable user cache directory)
+    it is compiled afresh in every process instead of failing.
+    """
+    try:
+        return njit(cache=True, nogil=True)(function)
+    except RuntimeError:
+        return njit(nogil=True)(function)
+
 
 FRONT = 0
 BACK = 1
 REASSIGN = 2
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def evaluate(
     dur: np.ndarray,
     release: np.ndarray,
@@ -93,7 +109,7 @@ def evaluate(
     return cmax
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def critical_path(
     dur: np.ndarray,
     head: np.ndarray,
@@ -126,7 +142,7 @@ def critical_path(
     return length
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def _within(x: int, path: np.ndarray, lo: int, hi: int) -> bool:
     # A plain loop: compiled code has no generator for any().
     for k in range(lo, hi):  # noqa: SIM110
@@ -135,7 +151,7 @@ def _within(x: int, path: np.ndarray, lo: int, hi: int) -> bool:
     return False
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def _estimate(
     first_run: np.ndarray,
     length: int,
@@ -175,7 +191,7 @@ def _estimate(
     return best
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def block_moves(
     path: np.ndarray,
     length: int,
@@ -266,7 +282,7 @@ def block_moves(
     return count
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def machine_moves(
     path: np.ndarray,
     length: int,
@@ -345,7 +361,7 @@ def machine_moves(
     return count
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def choose(
     moves: np.ndarray,
     count: int,
@@ -404,7 +420,7 @@ def choose(
     return chosen if chosen >= 0 else fallback
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def cell(a: int, b: int, n: int, size: int) -> int:
     """Where the order "``a`` before ``b``" of ``n`` operations is kept in a table of ``size``.
 
