@@ -78,33 +78,22 @@ def evaluate(
         end = head[i] + dur[i]
         if end > cmax:
             cmax = end
-        j = jnext[i]
-        if j >= 0:
-            if end > head[j]:
-                head[j] = end
-            indegree[j] -= 1
-            if indegree[j] == 0:
-                stack[top] = j
-                top += 1
-        j = mnext[i]
-        if j >= 0:
-            if end > head[j]:
-                head[j] = end
-            indegree[j] -= 1
-            if indegree[j] == 0:
-                stack[top] = j
-                top += 1
+        for j in (jnext[i], mnext[i]):
+            if j >= 0:
+                if end > head[j]:
+                    head[j] = end
+                indegree[j] -= 1
+                if indegree[j] == 0:
+                    stack[top] = j
+                    top += 1
     if count < n:
         return -1
     for k in range(n - 1, -1, -1):
         i = order[k]
         x = 0
-        a = jnext[i]
-        if a >= 0 and tail[a] + dur[a] > x:
-            x = tail[a] + dur[a]
-        b = mnext[i]
-        if b >= 0 and tail[b] + dur[b] > x:
-            x = tail[b] + dur[b]
+        for j in (jnext[i], mnext[i]):
+            if j >= 0 and tail[j] + dur[j] > x:
+                x = tail[j] + dur[j]
         tail[i] = x
     return cmax
 
