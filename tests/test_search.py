@@ -327,6 +327,28 @@ def test_solve_uses_the_portfolio_and_its_plan_is_checked(monkeypatch: pytest.Mo
     assert report.ok, report.violations
 
 
+def test_a_flexible_job_shop_gets_the_portfolio(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(solver_module, "FLEXIBLE_SHARE", 0.01)
+    calls: list[bool] = []
+    real = solver_module.portfolio.improve
+
+    def recorded(*args: object, **kwargs: object) -> Schedule:
+        calls.append(True)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(solver_module.portfolio, "improve", recorded)
+    rows = tuple(
+        tuple({(j + k) % 4: 3 + j * k % 7, (j + 2 * k + 1) % 4: 4 + (j + k) % 5} for k in range(5))
+        for j in range(15)
+    )
+    scenario = to_scenario(Instance("flexible", 4, rows))
+    result = solve(scenario, SolveParams(time_limit=3, workers=2, seed=0))
+    assert calls == [True]
+    assert result.plan.method == "cp+lns"
+    report = check_plan(scenario, result.plan)
+    assert report.ok, report.violations
+
+
 def test_strong_no_overlap_propagation_only_for_small_job_shops() -> None:
     assert model_defaults(build_problem(to_scenario(read_jsplib("ft06")))) == {
         "use_strong_propagation_in_disjunctive": True
