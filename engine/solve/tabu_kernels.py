@@ -181,6 +181,17 @@ def _estimate(
 
 
 @compiled
+def _row(out: np.ndarray, count: int, kind: int, x: int, a: int, b: int, value: int) -> int:
+    """Write one candidate move as row ``count`` of ``out``; return the new count."""
+    out[count, 0] = kind
+    out[count, 1] = x
+    out[count, 2] = a
+    out[count, 3] = b
+    out[count, 4] = value
+    return count + 1
+
+
+@compiled
 def block_moves(
     path: np.ndarray,
     length: int,
@@ -237,12 +248,7 @@ def block_moves(
                         run, j - i + 1, mprev[path[s + i]], mnext[v],
                         dur, head, tail, release, jprev, jnext,
                     )  # fmt: skip
-                    out[count, 0] = FRONT
-                    out[count, 1] = v
-                    out[count, 2] = s + i
-                    out[count, 3] = s + j
-                    out[count, 4] = value
-                    count += 1
+                    count = _row(out, count, FRONT, v, s + i, s + j, value)
                 if j == i + 1:
                     continue
                 # u right after the run path[s+i+1 : s+j+1]: nothing may lead from u to
@@ -262,12 +268,7 @@ def block_moves(
                         run, j - i + 1, mprev[u], mnext[path[s + j]],
                         dur, head, tail, release, jprev, jnext,
                     )  # fmt: skip
-                    out[count, 0] = BACK
-                    out[count, 1] = u
-                    out[count, 2] = s + i + 1
-                    out[count, 3] = s + j + 1
-                    out[count, 4] = value
-                    count += 1
+                    count = _row(out, count, BACK, u, s + i + 1, s + j + 1, value)
     return count
 
 
@@ -341,12 +342,7 @@ def machine_moves(
                 b = mnext[b]
                 place += 1
             if best >= 0:
-                out[count, 0] = REASSIGN
-                out[count, 1] = v
-                out[count, 2] = m
-                out[count, 3] = best_place
-                out[count, 4] = best
-                count += 1
+                count = _row(out, count, REASSIGN, v, m, best_place, best)
     return count
 
 
