@@ -7,12 +7,18 @@ the saws and paint booths, three customer tiers, raw materials with receipts,
 finished-goods stock and a few optional orders.
 
 Sizes are chosen so the scenario is feasible but tight: the planned work is
-at most about 70% of the machine and staff capacity of every group (less in
-small scenarios, whose operations would otherwise outgrow a shift), every
+at most about 70% (``load``) of the machine and staff capacity of every group
+(less in small scenarios, whose operations would otherwise outgrow a shift), every
 operation fits in one shift on every eligible machine, every firm order can
 be made alone after its release and after the last material receipt, and
 materials cover the whole demand with a margin. The same arguments always
 give the same scenario.
+
+By default every order can be on time, so the objective is mostly makespan and
+changeovers. A loaded plant (``load=0.85, due_scale=0.5``) books capacity close
+to full and gives orders half the due-date slack: orders then compete, not all
+can be on time, and which ones are late (by customer tier) dominates the
+objective, as in a busy plant.
 
 Examples
 --------
@@ -53,7 +59,9 @@ SHIFT_MINUTES = 8 * 60
 MAX_OPERATION = 6 * 60
 """Longest operation on its slowest machine, so that it fits in one shift with room to spare."""
 TARGET_LOAD = 0.70
-"""Planned work as a share of the effective capacity of each machine group."""
+"""Planned work as a share of the effective capacity of each machine group (default)."""
+MAX_LOAD = 0.85
+"""Highest planned share: above it, firm orders released late may no longer fit the horizon."""
 RELEASE_SHARE = 0.60
 """Releases fall in this leading share of the horizon."""
 SPARE_DAYS = 6
@@ -190,6 +198,8 @@ def generate(
     machines: int | None = None,
     staff: int | None = None,
     weeks: int = 4,
+    load: float = TARGET_LOAD,
+    due_scale: float = 1.0,
 ) -> dict[str, Any]:
     """Generate a plant scenario.
 
@@ -210,6 +220,15 @@ def generate(
         and so the planned quantities.
     weeks
         Horizon length in weeks (1 to 20), starting on a Monday at 06:00.
+    load
+        Planned work as a share of each machine group's effective capacity
+        (0.1 to 0.85; default 0.70). Near the top the plant is fully booked and
+        orders compete for capacity, so lateness and order priority dominate the
+        objective.
+    due_scale
+        Multiplier on each order's due-date slack in working days (0.1 to 5.0;
+        default 1.0), at least one working day after its release. Below 1 due
+        dates are tight and not every order can be on time.
 
     Returns
     -------
@@ -226,6 +245,10 @@ def generate(
         raise ValueError("orders must be at least 1")
     if not 1 <= weeks <= 20:
         raise ValueError("weeks must be between 1 and 20")
+    if not 0.1 <= load <= MAX_LOAD:
+        raise ValueError(f"load must be between 0.1 and {MAX_LOAD}")
+    if not 0.1 <= due_scale <= 5.0:
+        raise ValueError("due_scale must be between 0.1 and 5.0")
     if machines is None:
         machines = max(len(GROUPS), round(orders / 25 * 4 / weeks))
     if machines < len(GROUPS):
@@ -237,11 +260,11 @@ def generate(
     n_materials = min(20, max(5, n_products // 3))
     material_ids = [f"mat-{i + 1:02d}" for i in range(n_materials)]
 
-    # The average operation is sized so that about TARGET_LOAD of the capacity is used;
+    # The average operation is sized so that about ``load`` of the capacity is used;
     # quantities are trimmed per group afterwards where a group ends up above that.
     days = max(1.0, len(clock.working_days) - PIPELINE_DAYS)
     capacity_guess = machines * 2 * SHIFT_MINUTES * days
-    mean_op = min(0.55 * MAX_OPERATION, TARGET_LOAD * capacity_guess / (orders * 3.0))
+    mean_op = min(0.55 * MAX_OPERATION, load * capacity_guess / (orders * 3.0))
     products = _products(rng, n_products, material_ids, mean_op)
     order_lines = _order_lines(rng, orders, products)
     lines = [line for group in order_lines for line in group]
@@ -258,16 +281,19 @@ def generate(
     staff_rows = _staff(rng, crews)
 
     capacity = _capacity(per_group, round_clock, crews, products, clock)
-    _trim_quantities(lines, capacity)
+    _trim_quantities(lines, capacity, load)
 
     stock = _stock(rng, products, lines)
     material_rows = _materials(rng, material_ids, lines, clock)
     customers, customer_tier = _customers(rng, orders)
-    order_rows = _orders(rng, order_lines, customers, clock)
+    order_rows = _orders(rng, order_lines, customers, clock, due_scale)
 
+    name = f"Generated plant, {orders} orders, seed {seed}"
+    if load != TARGET_LOAD or due_scale != 1.0:
+        name += f", load {load:g}, due scale {due_scale:g}"
     return {
         "version": 1,
-        "name": f"Generated plant, {orders} orders, seed {seed}",
+        "name": name,
         "timezone": TIMEZONE,
         "horizon": {"start": clock.text(clock.start), "end": clock.text(clock.end)},
         "calendars": _calendars(clock, night=any(round_clock)),
@@ -485,8 +511,8 @@ def _capacity(
     return capacity
 
 
-def _trim_quantities(lines: list[_Line], capacity: list[float]) -> None:
-    """Shrink quantities on any group planned above ``TARGET_LOAD`` of its capacity."""
+def _trim_quantities(lines: list[_Line], capacity: list[float], target: float) -> None:
+    """Shrink quantities on any group planned above ``target`` of its capacity."""
     for _ in range(50):
         work = [0.0] * len(GROUPS)
         for line in lines:
@@ -495,9 +521,9 @@ def _trim_quantities(lines: list[_Line], capacity: list[float]) -> None:
                 work[op.group] += (op.setup + line.quantity * op.rate) * 1.15
         load = [w / c if c else math.inf for w, c in zip(work, capacity, strict=True)]
         worst = max(range(len(GROUPS)), key=lambda g: load[g])
-        if load[worst] <= TARGET_LOAD:
+        if load[worst] <= target:
             return
-        factor = max(0.5, TARGET_LOAD / load[worst])
+        factor = max(0.5, target / load[worst])
         for line in lines:
             if any(op.group == worst for op in line.product.ops):
                 line.quantity = max(1, math.floor(line.quantity * factor))
@@ -575,14 +601,19 @@ def _customers(rng: random.Random, orders: int) -> tuple[list[str], dict[str, st
 
 
 def _orders(
-    rng: random.Random, order_lines: list[list[_Line]], customers: list[str], clock: _Clock
+    rng: random.Random,
+    order_lines: list[list[_Line]],
+    customers: list[str],
+    clock: _Clock,
+    due_scale: float,
 ) -> list[dict[str, Any]]:
     release_days = _release_days(clock)
     optional = set(rng.sample(range(len(order_lines)), round(len(order_lines) * OPTIONAL_SHARE)))
     rows: list[dict[str, Any]] = []
     for i, group in enumerate(order_lines):
         release_day = rng.choice(release_days)
-        slack = rng.choices((1, 2, 3, 5, 7, 10), (0.10, 0.20, 0.25, 0.20, 0.15, 0.10))[0]
+        days = rng.choices((1, 2, 3, 5, 7, 10), (0.10, 0.20, 0.25, 0.20, 0.15, 0.10))[0]
+        slack = max(1, round(days * due_scale))
         value = sum(line.quantity * line.product.price for line in group)
         row: dict[str, Any] = {
             "id": f"SO-{10001 + i}",
@@ -675,12 +706,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--staff", type=int, default=None, help="staff (default: scaled)")
     parser.add_argument("--weeks", type=int, default=4, help="horizon in weeks (default 4)")
     parser.add_argument(
+        "--load",
+        type=float,
+        default=TARGET_LOAD,
+        help=f"planned share of capacity, 0.1 to {MAX_LOAD} (default {TARGET_LOAD})",
+    )
+    parser.add_argument(
+        "--due-scale",
+        type=float,
+        default=1.0,
+        help="multiplier on due-date slack, 0.1 to 5 (default 1; below 1 is tight)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=None, help="output file, .yaml/.yml or .json (default: stdout)"
     )
     args = parser.parse_args(argv)
     try:
         data = generate(
-            args.orders, args.seed, machines=args.machines, staff=args.staff, weeks=args.weeks
+            args.orders,
+            args.seed,
+            machines=args.machines,
+            staff=args.staff,
+            weeks=args.weeks,
+            load=args.load,
+            due_scale=args.due_scale,
         )
     except ValueError as exc:
         parser.error(str(exc))

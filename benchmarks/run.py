@@ -31,7 +31,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.generate import generate
+from benchmarks.generate import TARGET_LOAD, generate
 from benchmarks.instances import (
     REPO_ROOT,
     FjspEntry,
@@ -81,8 +81,21 @@ FJSP_SETS: dict[str, str] = {
     "hurink-vdata": "vdata_la",
 }
 """Flexible-job-shop sets: categories of the shared folder's ``bks.csv``."""
-PLANT_SETS: dict[str, int] = {"plant-100": 100, "plant-500": 500, "plant-2000": 2000}
-"""Generated plant scenarios: number of orders (no best-known value)."""
+LOADED = {"load": 0.85, "due_scale": 0.5}
+"""A loaded plant: capacity booked close to full and half the due-date slack."""
+PLANT_SETS: dict[str, tuple[int, dict[str, float]]] = {
+    "plant-100": (100, {}),
+    "plant-500": (500, {}),
+    "plant-2000": (2000, {}),
+    "plant-loaded-100": (100, LOADED),
+    "plant-loaded-500": (500, LOADED),
+    "plant-loaded-2000": (2000, LOADED),
+}
+"""Generated plant scenarios: number of orders and generator options (no best-known value).
+
+The ``plant-N`` sets can put every order on time, so makespan and changeovers make
+up their objective; in the ``plant-loaded-N`` sets orders compete for capacity and
+tier-weighted lateness dominates."""
 SETS = [*JSP_SETS, *FJSP_SETS, *PLANT_SETS]
 
 
@@ -150,13 +163,13 @@ def items(name: str, instances: Path | None = None, plant_seed: int = 1) -> list
             for k, e in enumerate(entries, start=1)
         ]
     if name in PLANT_SETS:
-        n = PLANT_SETS[name]
+        n, options = PLANT_SETS[name]
         return [
             Item(
-                f"plant-{n}-s{plant_seed}",
+                f"{name}-s{plant_seed}",
                 name,
                 None,
-                partial(_plant_scenario, n, plant_seed),
+                partial(_plant_scenario, name, n, plant_seed, options),
             )
         ]
     raise KeyError(f"unknown set {name!r}; choose one of {', '.join(SETS)}")
@@ -166,8 +179,14 @@ def _fjsp_scenario(entry: FjspEntry) -> Scenario:
     return to_scenario(entry.read())
 
 
-def _plant_scenario(orders: int, seed: int) -> Scenario:
-    return scenario_from_data(generate(orders, seed), f"plant-{orders}")
+def _plant_scenario(name: str, orders: int, seed: int, options: dict[str, float]) -> Scenario:
+    data = generate(
+        orders,
+        seed,
+        load=options.get("load", TARGET_LOAD),
+        due_scale=options.get("due_scale", 1.0),
+    )
+    return scenario_from_data(data, name)
 
 
 def _gap(objective: float | None, best_known: int | None) -> float | None:

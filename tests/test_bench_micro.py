@@ -15,7 +15,10 @@ import pytest
 
 from benchmarks.instances import Instance, fjsp_dir, fjsp_entries, read_jsplib, to_scenario
 from engine.check import check_plan
+from engine.dispatch import dispatch
 from engine.model import Status
+from engine.problem import build_problem
+from engine.schedule import terms
 from engine.solve import SolveParams, solve
 
 PARAMS = SolveParams(time_limit=20, workers=2, seed=0)
@@ -85,3 +88,16 @@ def test_runner_skips_absent_fjsp_folder(
                  "--out", str(tmp_path / "r.csv")])  # fmt: skip
     assert code == 0
     assert "skipping set brandimarte: no flexible-job-shop folder" in capsys.readouterr().err
+
+
+def test_loaded_plant_sets_generate_loaded_scenarios() -> None:
+    from benchmarks.run import items
+
+    (loose,) = items("plant-100", plant_seed=3)
+    (loaded,) = items("plant-loaded-100", plant_seed=3)
+    assert (loose.name, loaded.name) == ("plant-100-s3", "plant-loaded-100-s3")
+    assert loaded.load().name.endswith("seed 3, load 0.85, due scale 0.5")
+    base = build_problem(loose.load())
+    busy = build_problem(loaded.load())
+    late = terms(busy, dispatch(busy)).tardiness  # type: ignore[arg-type]
+    assert terms(base, dispatch(base)).tardiness == 0 < late  # type: ignore[arg-type]

@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate import MAX_OPERATION, generate, main, operation_count
+from engine.dispatch import dispatch
 from engine.io import load_scenario, scenario_from_data
+from engine.model import Scenario
+from engine.problem import build_problem
+from engine.schedule import terms
 
 
 def test_same_seed_gives_identical_output() -> None:
@@ -112,3 +116,52 @@ def test_instants_are_whole_minutes_in_the_plant_zone() -> None:
 def test_too_few_staff_is_an_error() -> None:
     with pytest.raises(ValueError, match="staff"):
         generate(50, staff=3)
+
+
+def test_default_knobs_keep_the_scenario_unchanged() -> None:
+    assert generate(40, seed=2, load=0.70, due_scale=1.0) == generate(40, seed=2)
+
+
+def test_loaded_plant_books_more_work_with_tighter_due_dates() -> None:
+    base = scenario_from_data(generate(200, seed=3))
+    loaded = scenario_from_data(generate(200, seed=3, load=0.85, due_scale=0.5))
+
+    def work(scenario: Scenario) -> int:
+        return sum(
+            min(op.duration(m, line.quantity) for m in op.machines)
+            for order in scenario.orders
+            for line in order.lines
+            for op in scenario.product_by_id[line.product].routing
+        )
+
+    def slack(scenario: Scenario) -> float:
+        return sum(
+            (o.due - o.release).total_seconds() for o in scenario.orders if o.release is not None
+        )
+
+    assert work(loaded) > 1.1 * work(base)
+    assert slack(loaded) < 0.8 * slack(base)
+    assert loaded.name.endswith("load 0.85, due scale 0.5")
+    assert all(o.due > o.release for o in loaded.orders if o.release is not None)
+
+
+@pytest.mark.parametrize("seed", [0, 4, 7])
+def test_loaded_plant_has_a_plan_for_every_firm_order(seed: int) -> None:
+    data = build_problem(scenario_from_data(generate(200, seed, load=0.85, due_scale=0.1)))
+    schedule = dispatch(data, rules=4)
+    assert schedule is not None
+    assert terms(data, schedule).tardiness > 0
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("load", 0.05), ("load", 0.9), ("due_scale", 0.0), ("due_scale", 6.0)]
+)
+def test_knobs_out_of_range_are_errors(option: str, value: float) -> None:
+    with pytest.raises(ValueError, match=option):
+        generate(20, **{option: value})  # type: ignore[arg-type]
+
+
+def test_cli_takes_load_and_due_scale(tmp_path: Path) -> None:
+    out = tmp_path / "loaded.json"
+    assert main(["--orders", "20", "--load", "0.8", "--due-scale", "0.5", "--out", str(out)]) == 0
+    assert load_scenario(out).name == "Generated plant, 20 orders, seed 0, load 0.8, due scale 0.5"
