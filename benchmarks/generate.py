@@ -15,7 +15,7 @@ materials cover the whole demand with a margin. The same arguments always
 give the same scenario.
 
 By default every order can be on time, so the objective is mostly makespan and
-changeovers. A loaded plant (``load=0.85, due_scale=0.5``) books capacity close
+changeovers. A loaded plant (``load=0.8, due_scale=0.5``) books capacity close
 to full and gives orders half the due-date slack: orders then compete, not all
 can be on time, and which ones are late (by customer tier) dominates the
 objective, as in a busy plant.
@@ -60,7 +60,7 @@ MAX_OPERATION = 6 * 60
 """Longest operation on its slowest machine, so that it fits in one shift with room to spare."""
 TARGET_LOAD = 0.70
 """Planned work as a share of the effective capacity of each machine group (default)."""
-MAX_LOAD = 0.85
+MAX_LOAD = 0.8
 """Highest planned share: above it, firm orders released late may no longer fit the horizon."""
 RELEASE_SHARE = 0.60
 """Releases fall in this leading share of the horizon."""
@@ -222,7 +222,7 @@ def generate(
         Horizon length in weeks (1 to 20), starting on a Monday at 06:00.
     load
         Planned work as a share of each machine group's effective capacity
-        (0.1 to 0.85; default 0.70). Near the top the plant is fully booked and
+        (0.1 to 0.8; default 0.70). Near the top the plant is fully booked and
         orders compete for capacity, so lateness and order priority dominate the
         objective.
     due_scale

@@ -81,7 +81,7 @@ FJSP_SETS: dict[str, str] = {
     "hurink-vdata": "vdata_la",
 }
 """Flexible-job-shop sets: categories of the shared folder's ``bks.csv``."""
-LOADED = {"load": 0.85, "due_scale": 0.5}
+LOADED = {"load": 0.8, "due_scale": 0.5}
 """A loaded plant: capacity booked close to full and half the due-date slack."""
 PLANT_SETS: dict[str, tuple[int, dict[str, float]]] = {
     "plant-100": (100, {}),

@@ -96,7 +96,7 @@ def test_loaded_plant_sets_generate_loaded_scenarios() -> None:
     (loose,) = items("plant-100", plant_seed=3)
     (loaded,) = items("plant-loaded-100", plant_seed=3)
     assert (loose.name, loaded.name) == ("plant-100-s3", "plant-loaded-100-s3")
-    assert loaded.load().name.endswith("seed 3, load 0.85, due scale 0.5")
+    assert loaded.load().name.endswith("seed 3, load 0.8, due scale 0.5")
     base = build_problem(loose.load())
     busy = build_problem(loaded.load())
     late = terms(busy, dispatch(busy)).tardiness  # type: ignore[arg-type]
