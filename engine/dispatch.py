@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -290,6 +291,17 @@ def _optional_last(rule: Rule) -> Rule:
     return key
 
 
+@dataclass(frozen=True)
+class Dispatched:
+    """A dispatched plan with the order of orders that produced it."""
+
+    schedule: Schedule
+    sequence: list[int]
+    """Indices of the orders in the order they were dispatched."""
+    value: Fraction
+    """The schedule's objective total."""
+
+
 def dispatch(
     data: ProblemData,
     rules: int | None = None,
@@ -316,10 +328,23 @@ def dispatch(
         Called with the best rule's schedule, then with each better one the search
         finds, and its objective.
     """
+    found = dispatch_order(data, rules, budget, improve, seed, on_improve)
+    return None if found is None else found.schedule
+
+
+def dispatch_order(
+    data: ProblemData,
+    rules: int | None = None,
+    budget: float | None = None,
+    improve: float | None = None,
+    seed: int = 0,
+    on_improve: Callable[[Schedule, Fraction], None] | None = None,
+) -> Dispatched | None:
+    """:func:`dispatch`, returning the order of orders too, so a search can go on from it."""
     candidates = _rules(data)
     count = rules if rules is not None else len(candidates)
     started = time.monotonic()
-    best: tuple[Fraction, list[int], Schedule] | None = None
+    best: Dispatched | None = None
     for k, rule in enumerate(candidates[:count]):
         if k and budget is not None and time.monotonic() - started > budget:
             break
@@ -328,41 +353,82 @@ def dispatch(
         if schedule is None:
             continue
         value = terms(data, schedule).total
-        if best is None or value < best[0]:
-            best = (value, sequence, schedule)
+        if best is None or value < best.value:
+            best = Dispatched(schedule, sequence, value)
     if best is None:
         return None
     if on_improve is not None:
-        on_improve(best[2], best[0])
-    if improve is not None and improve > 0 and best[0] > 0:
-        best = _iterated_greedy(data, best, improve, seed, on_improve)
-    return best[2]
+        on_improve(best.schedule, best.value)
+    if improve is not None and improve > 0 and best.value > 0:
+        best = iterated_greedy(
+            data, best, time.monotonic() + improve, seed, on_improve, stall_limit=STALL_LIMIT
+        )
+    return best
 
 
-def _iterated_greedy(
+STALL_LIMIT = 300
+"""Trials without a better plan after which the dispatcher's own search stops."""
+
+
+def iterated_greedy(
     data: ProblemData,
-    incumbent: tuple[Fraction, list[int], Schedule],
-    budget: float,
+    start: Dispatched,
+    deadline: float,
     seed: int,
-    on_improve: Callable[[Schedule, Fraction], None] | None,
-    stall_limit: int = 300,
-) -> tuple[Fraction, list[int], Schedule]:
-    """Improve the dispatching order: take out a few orders, put them back earlier or later.
+    on_improve: Callable[[Schedule, Fraction], None] | None = None,
+    *,
+    stall_limit: int | None = None,
+    stop: threading.Event | None = None,
+    restart: Callable[[], Dispatched | None] | None = None,
+    restart_after: int = 50,
+) -> Dispatched:
+    """Improve the order of orders: take out a few orders, put them back earlier or later.
 
     Orders that cost most (late and heavy, or rejected) are taken out more often;
     a changed order that is no worse is kept, so the search drifts across plateaus.
-    It stops at the time budget, at a zero objective, or after ``stall_limit``
-    trials without a strictly better plan.
+
+    Parameters
+    ----------
+    data
+        The problem on its minute grid.
+    start
+        The plan to start from, with its order of orders.
+    deadline
+        Monotonic clock time at which to stop.
+    seed
+        Random seed.
+    on_improve
+        Called with each strictly better schedule and its objective total.
+    stall_limit
+        Stop after this many trials without a strictly better plan (default: never).
+    stop
+        Set by another thread to end the search after its current trial.
+    restart
+        Called after ``restart_after`` trials without a strictly better plan; the
+        search goes on from the plan it returns (if any), which may be worse.
+
+    Returns
+    -------
+    Dispatched
+        The best plan found (``start`` if none is better).
     """
     rng = random.Random(seed)
-    started = time.monotonic()
-    value, sequence, schedule = incumbent
-    best = incumbent
+    value, sequence, schedule = start.value, start.sequence, start.schedule
+    best = start
     n = len(sequence)
     if n < 2:
         return best
     stall = 0
-    while time.monotonic() - started < budget and stall < stall_limit and best[0] > 0:
+    while time.monotonic() < deadline and best.value > 0:
+        if stop is not None and stop.is_set():
+            break
+        if stall_limit is not None and stall >= stall_limit:
+            break
+        if restart is not None and stall >= restart_after:
+            fresh = restart()
+            stall = 0
+            if fresh is not None:
+                value, sequence, schedule = fresh.value, fresh.sequence, fresh.schedule
         stall += 1
         cost = _order_costs(data, schedule)
         weights = [float(cost[i]) + 1e-3 for i in sequence]
@@ -383,12 +449,29 @@ def _iterated_greedy(
         trial_value = terms(data, trial).total
         if trial_value <= value:
             value, sequence, schedule = trial_value, rest, trial
-            if value < best[0]:
-                best = (value, sequence, schedule)
+            if value < best.value:
+                best = Dispatched(schedule, sequence, value)
                 stall = 0
                 if on_improve is not None:
                     on_improve(schedule, value)
     return best
+
+
+def dispatch_in_order_of(data: ProblemData, schedule: Schedule) -> Dispatched | None:
+    """Dispatch the orders in the order ``schedule`` completes them (rejected orders last).
+
+    The result is a plan the greedy search can go on from; it may be worse than
+    ``schedule``, and is None when some firm order cannot be placed that way.
+    """
+    done = completions(data, schedule)
+    sequence = sorted(
+        range(len(data.orders)),
+        key=lambda i: (not schedule.accepted[i], done.get(i, data.orders[i].release), i),
+    )
+    found = _run(data, sequence)
+    if found is None:
+        return None
+    return Dispatched(found, sequence, terms(data, found).total)
 
 
 def _order_costs(data: ProblemData, schedule: Schedule) -> dict[int, Fraction]:

@@ -6,8 +6,15 @@ search runs CP-SAT in another (CP-SAT and the tabu search's compiled loops
 release the interpreter, so both use a core): the tabu search orders work
 and moves it between machines quickly, the neighbourhood search re-plans
 whole groups of operations past the tabu search's local optima, and each
-starts from the other's plan when it is better. Elsewhere the time-window
-neighbourhood search takes this thread's place."""
+starts from the other's plan when it is better.
+
+On a plant (:func:`improve_plant`) the time-window neighbourhood search runs
+CP-SAT in this thread while the dispatcher's iterated greedy search goes on
+in another, from the order of orders that gave the plan: the greedy search
+moves late orders ahead of others across the whole horizon, the
+neighbourhood search re-times and re-sequences work within windows, and
+the neighbourhood search starts from the greedy search's plans when they
+are better."""
 
 from __future__ import annotations
 
@@ -16,6 +23,8 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from engine.build import BuiltModel
+from engine.dispatch import Dispatched, dispatch_in_order_of, iterated_greedy
+from engine.problem import ProblemData
 from engine.schedule import Schedule
 from engine.solve import lns, tabu
 from engine.solve.incumbent import Incumbent
@@ -29,6 +38,7 @@ def improve(
     workers: int,
     seed: int,
     on_improve: Callable[[Schedule, Fraction], None] | None = None,
+    order: Dispatched | None = None,
 ) -> Schedule:
     """Improve ``start`` until ``deadline`` (monotonic clock) and return the best schedule.
 
@@ -46,7 +56,12 @@ def improve(
         Seed of every search.
     on_improve
         Called with improving schedules and their objective totals, a few per second at most.
+    order
+        On a plant, the dispatched plan whose order of orders the greedy search
+        goes on from (see :func:`improve_plant`).
     """
+    if not tabu.applies(base.data):
+        return improve_plant(base.data, start, deadline, workers, seed, on_improve, order)
     shared = Incumbent(base.data, start, on_improve)
     failure: list[BaseException] = []
     stop = threading.Event()
@@ -61,15 +76,58 @@ def improve(
     if workers > 1:
         helper.start()
     try:
-        if tabu.applies(base.data):
-            _tabu_search(base, start, shared, deadline, seed)
-        else:
-            lns.improve(base.data, start, deadline, 1, seed, shared=shared)
+        _tabu_search(base, start, shared, deadline, seed)
     finally:
         # Also when this thread is interrupted: the helper ends after its current step.
         stop.set()
         if workers > 1:
             helper.join()
+    if failure:
+        raise failure[0]
+    shared.flush()
+    return shared.get()[0]
+
+
+def improve_plant(
+    data: ProblemData,
+    start: Schedule,
+    deadline: float,
+    workers: int,
+    seed: int,
+    on_improve: Callable[[Schedule, Fraction], None] | None = None,
+    order: Dispatched | None = None,
+) -> Schedule:
+    """Improve a plant's plan ``start`` until ``deadline`` and return the best schedule.
+
+    With ``order`` and more than one worker, the greedy search on the order of
+    orders takes one core and the time-window neighbourhood search the others;
+    otherwise the neighbourhood search runs alone on every worker.
+    """
+    if order is None or workers < 2:
+        return lns.improve(data, start, deadline, workers, seed, on_improve=on_improve)
+    shared = Incumbent(data, start, on_improve)
+    failure: list[BaseException] = []
+    stop = threading.Event()
+
+    def found(schedule: Schedule, value: Fraction) -> None:
+        shared.offer(schedule, value)
+
+    def restart() -> Dispatched | None:
+        return dispatch_in_order_of(data, shared.get()[0])
+
+    def greedy() -> None:
+        try:
+            iterated_greedy(data, order, deadline, seed + 1, found, stop=stop, restart=restart)
+        except BaseException as error:  # re-raised in the calling thread
+            failure.append(error)
+
+    helper = threading.Thread(target=greedy, name="orderplan-greedy", daemon=True)
+    helper.start()
+    try:
+        lns.improve(data, start, deadline, workers - 1, seed, shared=shared)
+    finally:
+        stop.set()
+        helper.join()
     if failure:
         raise failure[0]
     shared.flush()

@@ -15,12 +15,12 @@ from ortools.sat.python import cp_model
 from engine.build import BuiltModel, build_model, estimate_variables
 from engine.build.staff import name_crews
 from engine.build.variables import OpVar
-from engine.dispatch import dispatch
+from engine.dispatch import dispatch_order
 from engine.explain.diagnose import diagnose_infeasible, static_reasons
 from engine.model import Objective, Plan, Scenario, Status
 from engine.problem import ProblemData, build_problem
 from engine.schedule import Schedule, ScheduledOp, compact, lower_bound, make_plan, terms
-from engine.solve import lns, portfolio, tabu
+from engine.solve import portfolio, tabu
 from engine.solve.params import SolveParams, model_defaults, profile
 
 
@@ -93,6 +93,13 @@ WHOLE_MODEL_SHARE = {"small": 0.4, "medium": 0.5, "large": 0.5}
 
 The rest goes to the searches that improve a plan (:mod:`engine.solve.portfolio`
 up to medium models, the time-window neighbourhood search on large ones)."""
+
+PLANT_WHOLE_MODEL_SHARE = 0.2
+"""Share of the remaining time for CP-SAT on the whole model of a medium-sized plant.
+
+The rest goes to :func:`engine.solve.portfolio.improve_plant`. On loaded plants of
+100 orders at 20 s this gave lower objectives on five of six seeds than half the
+time on the whole model, which rarely improves the dispatcher's plan that soon."""
 
 WHOLE_MODEL_OPERATIONS = 300
 """Operations up to which a small model gets CP-SAT on the whole model for the whole time.
@@ -216,13 +223,14 @@ def solve_problem(
 
     size = estimate_variables(data)
     tier = "small" if size <= SMALL_MODEL else "large" if size > LARGE_MODEL else "medium"
-    heuristic = dispatch(
+    dispatched = dispatch_order(
         data,
         budget=0.05 * params.time_limit,
         improve=IMPROVE_SHARE[tier] * params.time_limit if params.method == "cp" else None,
         seed=params.seed,
         on_improve=improved,
     )
+    heuristic = None if dispatched is None else dispatched.schedule
     if params.method == "dispatch":
         if heuristic is None:
             return _without_plan(
@@ -261,8 +269,8 @@ def solve_problem(
                 build_model(data), heuristic, deadline, params.workers, params.seed, on_improve
             )
         else:
-            best = lns.improve(
-                data, heuristic, deadline, params.workers, params.seed, on_improve=on_improve
+            best = portfolio.improve_plant(
+                data, heuristic, deadline, params.workers, params.seed, on_improve, dispatched
             )
         return _feasible_result(data, best, float(lower_bound(data)), started, history, "cp-lns")
     built = build_model(data)
@@ -288,6 +296,8 @@ def solve_problem(
     if heuristic is not None and built.objective.terms:
         if tabu.applies(data) and any(len(op.modes) > 1 for op in data.ops):
             share = FLEXIBLE_SHARE
+        elif tier == "medium" and not tabu.applies(data):
+            share = PLANT_WHOLE_MODEL_SHARE
         elif tier != "small" or len(data.ops) > WHOLE_MODEL_OPERATIONS:
             share = WHOLE_MODEL_SHARE[tier]
     solver.parameters.max_time_in_seconds = remaining * share
@@ -318,12 +328,12 @@ def solve_problem(
             method = "cp+lns"
             on_improve = _reporter(data, started, report, with_plans, method)
             if large:
-                chosen = lns.improve(
-                    data, chosen, deadline, params.workers, params.seed, on_improve=on_improve
+                chosen = portfolio.improve_plant(
+                    data, chosen, deadline, params.workers, params.seed, on_improve, dispatched
                 )
             else:
                 chosen = portfolio.improve(
-                    built, chosen, deadline, params.workers, params.seed, on_improve=on_improve
+                    built, chosen, deadline, params.workers, params.seed, on_improve, dispatched
                 )
         bound = max(bound or 0.0, float(lower_bound(data)))
         if bound >= float(terms(data, chosen).total) - 1e-9:

@@ -1,0 +1,151 @@
+"""The searches that improve a plant's plan: the greedy search on the order of orders,
+its restarts, and the portfolio that runs it beside the neighbourhood search."""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import cache
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from benchmarks.generate import generate
+from engine.check import check_plan
+from engine.dispatch import Dispatched, dispatch_in_order_of, dispatch_order, iterated_greedy
+from engine.io import scenario_from_data
+from engine.model import Scenario, Status
+from engine.problem import ProblemData, build_problem
+from engine.schedule import Schedule, compact, make_plan, terms
+from engine.solve import lns, portfolio
+
+
+@cache
+def _loaded(orders: int, seed: int) -> tuple[Scenario, ProblemData]:
+    scenario = scenario_from_data(generate(orders, seed, load=0.8, due_scale=0.5))
+    return scenario, build_problem(scenario)
+
+
+def _checked(scenario: Scenario, data: ProblemData, schedule: Schedule) -> None:
+    plan = make_plan(data, compact(data, schedule), Status.FEASIBLE)
+    report = check_plan(scenario, plan)
+    assert report.ok, report.violations
+
+
+def _start(data: ProblemData) -> Dispatched:
+    found = dispatch_order(data, rules=1)
+    assert found is not None
+    return found
+
+
+def test_dispatch_in_order_of_a_plan_gives_a_checked_plan_with_its_value() -> None:
+    scenario, data = _loaded(30, 2)
+    start = _start(data)
+    again = dispatch_in_order_of(data, start.schedule)
+    assert again is not None
+    assert sorted(again.sequence) == list(range(len(data.orders)))
+    assert again.value == terms(data, again.schedule).total
+    firm = [o.index for o in data.orders if o.firm]
+    assert all(again.schedule.accepted[i] for i in firm)
+    _checked(scenario, data, again.schedule)
+
+
+def test_greedy_search_restarts_from_the_plan_it_is_given_after_a_stall() -> None:
+    scenario, data = _loaded(20, 5)
+    start = _start(data)
+    restarts: list[float] = []
+
+    def restart() -> Dispatched | None:
+        restarts.append(time.monotonic())
+        return dispatch_in_order_of(data, start.schedule)
+
+    best = iterated_greedy(data, start, time.monotonic() + 1.0, 0, restart=restart, restart_after=1)
+    assert restarts
+    assert best.value <= start.value
+    assert best.value == terms(data, best.schedule).total
+    _checked(scenario, data, best.schedule)
+
+
+def test_greedy_search_ends_when_stopped() -> None:
+    _, data = _loaded(20, 5)
+    start = _start(data)
+    stop = threading.Event()
+    stop.set()
+    assert iterated_greedy(data, start, time.monotonic() + 60, 0, stop=stop) is start
+
+
+def test_greedy_search_stops_after_its_stall_limit() -> None:
+    _, data = _loaded(20, 5)
+    start = _start(data)
+    began = time.monotonic()
+    iterated_greedy(data, start, began + 60, 0, stall_limit=3)
+    # Three trials, or a few more after each improvement, not a minute.
+    assert time.monotonic() - began < 30
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), search_seed=st.integers(0, 100))
+def test_greedy_search_is_never_worse_and_its_plans_check(seed: int, search_seed: int) -> None:
+    scenario = scenario_from_data(generate(8, seed, load=0.8, due_scale=0.3))
+    data = build_problem(scenario)
+    start = dispatch_order(data, rules=1)
+    if start is None:
+        return
+    offered: list[Schedule] = []
+    best = iterated_greedy(
+        data,
+        start,
+        time.monotonic() + 0.3,
+        search_seed,
+        on_improve=lambda schedule, _value: offered.append(schedule),
+    )
+    assert best.value <= start.value
+    assert best.value == terms(data, best.schedule).total
+    for schedule in [*offered, best.schedule]:
+        _checked(scenario, data, schedule)
+
+
+def test_portfolio_on_a_plant_runs_the_greedy_search_beside_the_neighbourhood_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scenario, data = _loaded(40, 3)
+    start = _start(data)
+    assert start.value > 0
+
+    def idle(data: ProblemData, incumbent: Schedule, deadline: float, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # The neighbourhood search does nothing here, so every gain is the greedy search's.
+        time.sleep(max(0.0, deadline - time.monotonic()))
+        return incumbent
+
+    monkeypatch.setattr(lns, "improve", idle)
+    seen: list[float] = []
+    best = portfolio.improve_plant(
+        data,
+        start.schedule,
+        time.monotonic() + 2.0,
+        2,
+        0,
+        on_improve=lambda _schedule, value: seen.append(float(value)),
+        order=start,
+    )
+    value = terms(data, best).total
+    assert value < start.value
+    assert seen and seen[-1] == float(value)
+    _checked(scenario, data, best)
+
+
+def test_portfolio_on_a_plant_without_an_order_runs_the_neighbourhood_search_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, data = _loaded(20, 4)
+    start = _start(data)
+    calls: list[int] = []
+
+    def record(data: ProblemData, incumbent: Schedule, deadline: float, workers: int, *a, **k):  # type: ignore[no-untyped-def]
+        calls.append(workers)
+        return incumbent
+
+    monkeypatch.setattr(lns, "improve", record)
+    portfolio.improve_plant(data, start.schedule, time.monotonic() + 1, 2, 0)
+    assert calls == [2]
