@@ -242,7 +242,11 @@ def _work(o: OrderData) -> int:
 
 
 def _rules(data: ProblemData) -> list[Rule]:
-    """Priority rules, most useful first; each comes with optional orders last and mixed in."""
+    """Priority rules, most useful first; each with optional orders mixed in, then last.
+
+    Mixed in comes first: dispatched last, optional orders find the plant full and
+    are rejected (on a generated plant of 2,000 orders that cost seven times the
+    objective of mixing them in)."""
     day = 8 * 60
 
     def weighted_due(o: OrderData) -> tuple[float, ...]:
@@ -279,8 +283,8 @@ def _rules(data: ProblemData) -> list[Rule]:
         base.insert(0, as_published)
     rules: list[Rule] = []
     for rule in base:
-        rules.append(_optional_last(rule))
         rules.append(rule)
+        rules.append(_optional_last(rule))
     return rules
 
 
@@ -302,6 +306,11 @@ class Dispatched:
     """The schedule's objective total."""
 
 
+ALWAYS_TRIED = 2
+"""Rules tried whatever the budget: the first priority order with optional orders
+mixed in and dispatched last."""
+
+
 def dispatch(
     data: ProblemData,
     rules: int | None = None,
@@ -319,7 +328,7 @@ def dispatch(
     rules
         How many priority rules to try at most (the best schedule is kept).
     budget
-        Seconds after which no further rule is started (the first always runs).
+        Seconds after which no further rule is started (the first two always run).
     improve
         Seconds of iterated greedy search on the best rule's order of orders.
     seed
@@ -346,7 +355,7 @@ def dispatch_order(
     started = time.monotonic()
     best: Dispatched | None = None
     for k, rule in enumerate(candidates[:count]):
-        if k and budget is not None and time.monotonic() - started > budget:
+        if k >= ALWAYS_TRIED and budget is not None and time.monotonic() - started > budget:
             break
         sequence = [o.index for o in sorted(data.orders, key=rule)]
         schedule = _run(data, sequence)
@@ -406,6 +415,8 @@ def iterated_greedy(
     restart
         Called after ``restart_after`` trials without a strictly better plan; the
         search goes on from the plan it returns (if any), which may be worse.
+    restart_after
+        Trials without a strictly better plan before each call of ``restart``.
 
     Returns
     -------

@@ -149,3 +149,20 @@ def test_portfolio_on_a_plant_without_an_order_runs_the_neighbourhood_search_alo
     monkeypatch.setattr(lns, "improve", record)
     portfolio.improve_plant(data, start.schedule, time.monotonic() + 1, 2, 0)
     assert calls == [2]
+
+
+def test_dispatcher_tries_optional_orders_mixed_in_and_last_whatever_the_budget() -> None:
+    from engine.dispatch import _rules, _run
+
+    _, data = _loaded(60, 6)
+    assert any(not o.firm for o in data.orders)
+    mixed, last = _rules(data)[:2]
+    values = []
+    for rule in (mixed, last):
+        schedule = _run(data, [o.index for o in sorted(data.orders, key=rule)])
+        assert schedule is not None
+        values.append(terms(data, schedule).total)
+    assert all(last(o) == (not o.firm, *mixed(o)) for o in data.orders)
+    found = dispatch_order(data, budget=0.0)
+    assert found is not None
+    assert found.value == min(values)
