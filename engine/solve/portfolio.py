@@ -63,27 +63,15 @@ def improve(
     if not tabu.applies(base.data):
         return improve_plant(base.data, start, deadline, workers, seed, on_improve, order)
     shared = Incumbent(base.data, start, on_improve)
-    failure: list[BaseException] = []
-    stop = threading.Event()
 
-    def neighbourhoods() -> None:
-        try:
-            improve_sequences(base, shared, deadline, max(1, workers - 1), seed, stop=stop)
-        except BaseException as error:  # re-raised in the calling thread
-            failure.append(error)
+    def neighbourhoods(stop: threading.Event) -> None:
+        improve_sequences(base, shared, deadline, max(1, workers - 1), seed, stop=stop)
 
-    helper = threading.Thread(target=neighbourhoods, name="orderplan-lns", daemon=True)
-    if workers > 1:
-        helper.start()
-    try:
-        _tabu_search(base, start, shared, deadline, seed)
-    finally:
-        # Also when this thread is interrupted: the helper ends after its current step.
-        stop.set()
-        if workers > 1:
-            helper.join()
-    if failure:
-        raise failure[0]
+    _side_by_side(
+        lambda: _tabu_search(base, start, shared, deadline, seed),
+        neighbourhoods if workers > 1 else None,
+        "orderplan-lns",
+    )
     shared.flush()
     return shared.get()[0]
 
@@ -106,8 +94,6 @@ def improve_plant(
     if order is None or workers < 2:
         return lns.improve(data, start, deadline, workers, seed, on_improve=on_improve)
     shared = Incumbent(data, start, on_improve)
-    failure: list[BaseException] = []
-    stop = threading.Event()
 
     def found(schedule: Schedule, value: Fraction) -> None:
         shared.offer(schedule, value)
@@ -115,23 +101,50 @@ def improve_plant(
     def restart() -> Dispatched | None:
         return dispatch_in_order_of(data, shared.get()[0])
 
-    def greedy() -> None:
+    def greedy(stop: threading.Event) -> None:
+        iterated_greedy(data, order, deadline, seed + 1, found, stop=stop, restart=restart)
+
+    _side_by_side(
+        lambda: lns.improve(data, start, deadline, workers - 1, seed, shared=shared),
+        greedy,
+        "orderplan-greedy",
+    )
+    shared.flush()
+    return shared.get()[0]
+
+
+def _side_by_side(
+    main: Callable[[], object],
+    helper: Callable[[threading.Event], None] | None,
+    name: str,
+) -> None:
+    """Run ``main`` in this thread and ``helper`` (if any) in a thread named ``name``.
+
+    The helper is told to stop when ``main`` returns or raises (it ends after its
+    current step), and is waited for; an error in the helper is raised here.
+    """
+    if helper is None:
+        main()
+        return
+    failure: list[BaseException] = []
+    stop = threading.Event()
+
+    def run_helper() -> None:
         try:
-            iterated_greedy(data, order, deadline, seed + 1, found, stop=stop, restart=restart)
+            helper(stop)
         except BaseException as error:  # re-raised in the calling thread
             failure.append(error)
 
-    helper = threading.Thread(target=greedy, name="orderplan-greedy", daemon=True)
-    helper.start()
+    thread = threading.Thread(target=run_helper, name=name, daemon=True)
+    thread.start()
     try:
-        lns.improve(data, start, deadline, workers - 1, seed, shared=shared)
+        main()
     finally:
+        # Also when this thread is interrupted.
         stop.set()
-        helper.join()
+        thread.join()
     if failure:
         raise failure[0]
-    shared.flush()
-    return shared.get()[0]
 
 
 def _tabu_search(
