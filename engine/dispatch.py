@@ -378,6 +378,9 @@ def dispatch_order(
 STALL_LIMIT = 300
 """Trials without a better plan after which the dispatcher's own search stops."""
 
+SNAPSHOTS = 20
+"""Snapshots of the dispatcher's state the greedy search keeps along the order of orders."""
+
 
 def iterated_greedy(
     data: ProblemData,
@@ -429,6 +432,10 @@ def iterated_greedy(
     n = len(sequence)
     if n < 2:
         return best
+    # Snapshots of the current sequence's dispatch: a trial re-dispatches only from
+    # the last snapshot before the first order it moves.
+    every = max(1, n // SNAPSHOTS)
+    snaps: list[_Snapshot] | None = None
     stall = 0
     while time.monotonic() < deadline and best.value > 0:
         if stop is not None and stop.is_set():
@@ -440,6 +447,10 @@ def iterated_greedy(
             stall = 0
             if fresh is not None:
                 value, sequence, schedule = fresh.value, fresh.sequence, fresh.schedule
+                snaps = None
+        if snaps is None:
+            snaps = []
+            _run(data, sequence, snapshots=snaps, every=every)
         stall += 1
         cost = _order_costs(data, schedule)
         weights = [float(cost[i]) + 1e-3 for i in sequence]
@@ -454,12 +465,21 @@ def iterated_greedy(
             span = max(1, n // 4)
             position = max(0, min(len(rest), here + rng.randint(-span, span // 2)))
             rest.insert(position, order)
-        trial = _run(data, rest)
+        first = next((i for i, (a, b) in enumerate(zip(rest, sequence, strict=True)) if a != b), n)
+        if first == n:
+            continue
+        resume = max(
+            (x for x in snaps if x.position <= first), key=lambda x: x.position, default=None
+        )
+        fresh_snaps: list[_Snapshot] = []
+        trial = _run(data, rest, resume, fresh_snaps, every)
         if trial is None:
             continue
         trial_value = terms(data, trial).total
         if trial_value <= value:
             value, sequence, schedule = trial_value, rest, trial
+            kept = resume.position if resume is not None else 0
+            snaps = [x for x in snaps if x.position <= kept] + fresh_snaps
             if value < best.value:
                 best = Dispatched(schedule, sequence, value)
                 stall = 0
@@ -500,7 +520,54 @@ def _order_costs(data: ProblemData, schedule: Schedule) -> dict[int, Fraction]:
     return cost
 
 
-def _run(data: ProblemData, sequence: list[int]) -> Schedule | None:
+@dataclass(frozen=True)
+class _Snapshot:
+    """The dispatcher's state after the first ``position`` orders of a sequence."""
+
+    position: int
+    machines: dict[str, list[tuple[int, int, str | None]]]
+    people: dict[str, list[tuple[int, int, str | None]]]
+    stock: dict[str, int]
+    consumed: dict[str, list[tuple[int, int]]]
+    accepted: list[bool]
+    sources: dict[tuple[int, int], str]
+    ops: list[ScheduledOp]
+
+    @classmethod
+    def take(
+        cls,
+        position: int,
+        state: _State,
+        accepted: list[bool],
+        sources: dict[tuple[int, int], str],
+        ops: list[ScheduledOp],
+    ) -> _Snapshot:
+        return cls(
+            position,
+            {m: list(t.busy) for m, t in state.machines.items()},
+            {p: list(t.busy) for p, t in state.people.items()},
+            dict(state.stock),
+            {m: list(c) for m, c in state.consumed.items()},
+            list(accepted),
+            dict(sources),
+            list(ops),
+        )
+
+    def restore(
+        self, data: ProblemData
+    ) -> tuple[_State, list[bool], dict[tuple[int, int], str], list[ScheduledOp]]:
+        state = _State(
+            data,
+            {m: _Timeline(list(b)) for m, b in self.machines.items()},
+            {p: _Timeline(list(b)) for p, b in self.people.items()},
+            dict(self.stock),
+            {m: list(c) for m, c in self.consumed.items()},
+        )
+        return state, list(self.accepted), dict(self.sources), list(self.ops)
+
+
+def _fresh_state(data: ProblemData) -> _State:
+    """No order dispatched yet: only the operations fixed with their crews are placed."""
     state = _State(
         data,
         {m: _Timeline() for m in data.machines},
@@ -520,11 +587,35 @@ def _run(data: ProblemData, sequence: list[int]) -> Schedule | None:
                 for material_id, need in line.materials.items():
                     if material_id in state.consumed:
                         state.consumed[material_id].append((start, need))
-    accepted = [False] * len(data.orders)
-    sources: dict[tuple[int, int], str] = {}
-    ops: list[ScheduledOp] = []
+    return state
+
+
+def _run(
+    data: ProblemData,
+    sequence: list[int],
+    resume: _Snapshot | None = None,
+    snapshots: list[_Snapshot] | None = None,
+    every: int = 0,
+) -> Schedule | None:
+    """Dispatch the orders in ``sequence``; None when a firm order cannot be placed.
+
+    With ``resume``, the first ``resume.position`` orders (which must be those of
+    the snapshot's sequence) are not dispatched again. With ``snapshots`` and
+    ``every``, the state before every ``every``-th later order is appended to it.
+    """
+    if resume is None:
+        state, begin = _fresh_state(data), 0
+        accepted = [False] * len(data.orders)
+        sources: dict[tuple[int, int], str] = {}
+        ops: list[ScheduledOp] = []
+    else:
+        state, accepted, sources, ops = resume.restore(data)
+        begin = resume.position
     w = data.weights
-    for order in (data.orders[i] for i in sequence):
+    for position in range(begin, len(sequence)):
+        if snapshots is not None and every and position > begin and position % every == 0:
+            snapshots.append(_Snapshot.take(position, state, accepted, sources, ops))
+        order = data.orders[sequence[position]]
         placed: list[ScheduledOp] = []
         taken: dict[str, int] = {}
         local: dict[tuple[int, int], str] = {}

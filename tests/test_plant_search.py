@@ -34,7 +34,7 @@ def _checked(scenario: Scenario, data: ProblemData, schedule: Schedule) -> None:
 
 
 def _start(data: ProblemData) -> Dispatched:
-    found = dispatch_order(data, rules=1)
+    found = dispatch_order(data)
     assert found is not None
     return found
 
@@ -166,3 +166,33 @@ def test_dispatcher_tries_optional_orders_mixed_in_and_last_whatever_the_budget(
     found = dispatch_order(data, budget=0.0)
     assert found is not None
     assert found.value == min(values)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 1_000),
+    moves=st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), min_size=1, max_size=3),
+)
+def test_dispatch_resumed_from_a_snapshot_equals_dispatch_from_scratch(
+    seed: int, moves: list[tuple[int, int]]
+) -> None:
+    from engine.dispatch import _run, _Snapshot
+
+    _, data = _loaded(40, seed % 5)
+    sequence = _start(data).sequence
+    snapshots: list[_Snapshot] = []
+    assert _run(data, sequence, snapshots=snapshots, every=7) is not None
+    assert [s.position for s in snapshots] == [7, 14, 21, 28, 35]
+    moved = sequence[:]
+    for i, j in moves:
+        moved.insert(j, moved.pop(i))
+    first = next((i for i, (a, b) in enumerate(zip(moved, sequence, strict=True)) if a != b), 40)
+    usable = [s for s in snapshots if s.position <= first]
+    resume = usable[-1] if usable else None
+    again, scratch = _run(data, moved, resume), _run(data, moved)
+    if scratch is None:
+        assert again is None
+        return
+    assert again is not None
+    assert again.accepted == scratch.accepted and again.sources == scratch.sources
+    assert sorted(again.ops, key=repr) == sorted(scratch.ops, key=repr)
