@@ -391,7 +391,7 @@ def iterated_greedy(
     *,
     stall_limit: int | None = None,
     stop: threading.Event | None = None,
-    restart: Callable[[], Dispatched | None] | None = None,
+    restart: Callable[[], list[int] | None] | None = None,
     restart_after: int = 50,
 ) -> Dispatched:
     """Improve the order of orders: take out a few orders, put them back earlier or later.
@@ -417,7 +417,8 @@ def iterated_greedy(
         Set by another thread to end the search after its current trial.
     restart
         Called after ``restart_after`` trials without a strictly better plan; the
-        search goes on from the plan it returns (if any), which may be worse.
+        search goes on from the order of orders it returns (if any, and if it
+        gives a plan), which may be worse.
     restart_after
         Trials without a strictly better plan before each call of ``restart``.
 
@@ -436,6 +437,8 @@ def iterated_greedy(
     # the last snapshot before the first order it moves.
     every = max(1, n // SNAPSHOTS)
     snaps: list[_Snapshot] | None = None
+    # How often each place in the sequence is picked: its order's cost in the current plan.
+    weights: list[float] | None = None
     stall = 0
     while time.monotonic() < deadline and best.value > 0:
         if stop is not None and stop.is_set():
@@ -443,17 +446,21 @@ def iterated_greedy(
         if stall_limit is not None and stall >= stall_limit:
             break
         if restart is not None and stall >= restart_after:
-            fresh = restart()
             stall = 0
-            if fresh is not None:
-                value, sequence, schedule = fresh.value, fresh.sequence, fresh.schedule
-                snaps = None
+            other = restart()
+            if other is not None:
+                other_snaps: list[_Snapshot] = []
+                found = _run(data, other, snapshots=other_snaps, every=every)
+                if found is not None:
+                    value, sequence, schedule = terms(data, found).total, other, found
+                    snaps, weights = other_snaps, None
         if snaps is None:
             snaps = []
             _run(data, sequence, snapshots=snaps, every=every)
+        if weights is None:
+            cost = _order_costs(data, schedule)
+            weights = [float(cost[i]) + 1e-3 for i in sequence]
         stall += 1
-        cost = _order_costs(data, schedule)
-        weights = [float(cost[i]) + 1e-3 for i in sequence]
         k = rng.randint(1, min(4, n - 1))
         picked = set()
         for _ in range(k):
@@ -480,6 +487,7 @@ def iterated_greedy(
             value, sequence, schedule = trial_value, rest, trial
             kept = resume.position if resume is not None else 0
             snaps = [x for x in snaps if x.position <= kept] + fresh_snaps
+            weights = None
             if value < best.value:
                 best = Dispatched(schedule, sequence, value)
                 stall = 0
@@ -488,21 +496,17 @@ def iterated_greedy(
     return best
 
 
-def dispatch_in_order_of(data: ProblemData, schedule: Schedule) -> Dispatched | None:
-    """Dispatch the orders in the order ``schedule`` completes them (rejected orders last).
+def completion_order(data: ProblemData, schedule: Schedule) -> list[int]:
+    """The orders in the order ``schedule`` completes them, rejected orders last.
 
-    The result is a plan the greedy search can go on from; it may be worse than
-    ``schedule``, and is None when some firm order cannot be placed that way.
+    Dispatched in this order they give a plan the greedy search can go on from,
+    which may be worse than ``schedule``.
     """
     done = completions(data, schedule)
-    sequence = sorted(
+    return sorted(
         range(len(data.orders)),
         key=lambda i: (not schedule.accepted[i], done.get(i, data.orders[i].release), i),
     )
-    found = _run(data, sequence)
-    if found is None:
-        return None
-    return Dispatched(found, sequence, terms(data, found).total)
 
 
 def _order_costs(data: ProblemData, schedule: Schedule) -> dict[int, Fraction]:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from engine.build import BuiltModel
-from engine.dispatch import Dispatched, dispatch_in_order_of, iterated_greedy
+from engine.dispatch import Dispatched, completion_order, iterated_greedy
 from engine.problem import ProblemData
 from engine.schedule import Schedule
 from engine.solve import lns, tabu
@@ -98,8 +98,8 @@ def improve_plant(
     def found(schedule: Schedule, value: Fraction) -> None:
         shared.offer(schedule, value)
 
-    def restart() -> Dispatched | None:
-        return dispatch_in_order_of(data, shared.get()[0])
+    def restart() -> list[int]:
+        return completion_order(data, shared.get()[0])
 
     def greedy(stop: threading.Event) -> None:
         iterated_greedy(data, order, deadline, seed + 1, found, stop=stop, restart=restart)
