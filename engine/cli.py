@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +22,8 @@ from engine.io import ScenarioError, dump_plan, load_scenario, parse_document
 from engine.model import Plan, Scenario, Status
 
 EXIT_PLAN, EXIT_VIOLATIONS, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
+COMPILE_WAIT = 60.0
+"""Seconds the command line waits at most for the search's inner loops to be compiled."""
 
 app = typer.Typer(
     name="orderplan",
@@ -127,6 +130,7 @@ def solve(
         out_file.write_text(text + "\n", encoding="utf-8")
     else:
         sys.stdout.write(text + "\n")
+    _finish_compiling(quiet)
     plan = result.plan
     for warning in plan.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
@@ -145,6 +149,21 @@ def solve(
     for reason in plan.reasons:
         err.print(f"  - {reason}", markup=False)
     raise typer.Exit(EXIT_INFEASIBLE if result.status == Status.INFEASIBLE else EXIT_NO_PLAN)
+
+
+def _finish_compiling(quiet: bool) -> None:
+    """Wait for the search's inner loops to be compiled and cached, once after installing.
+
+    A solve compiles them in the background and does not wait for them past its time
+    limit; without this, every short solve would start compiling afresh.
+    """
+    from engine.solve import tabu
+
+    if not tabu.warming():
+        return
+    if not quiet:
+        err.print("compiling the search's inner loops once after installing (a few seconds)")
+    tabu.ready(time.monotonic() + COMPILE_WAIT)
 
 
 def _load_plan(path: Path) -> Plan:

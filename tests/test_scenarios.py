@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -134,6 +136,34 @@ def test_cli_solve_writes_out_file(tmp_path: Path, scenario_file: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text(encoding="utf-8"))["status"] == "optimal"
+
+
+def test_cli_solve_waits_for_compiling_after_writing_the_plan(
+    tmp_path: Path, scenario_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.solve import tabu
+
+    out = tmp_path / "plan.json"
+    seen: list[bool] = []
+
+    def waited(deadline: float | None = None) -> bool:
+        # The plan is on disk before the command waits for the compiler.
+        seen.append(out.exists())
+        return True
+
+    monkeypatch.setattr(tabu, "_warm", threading.Event())
+    monkeypatch.setattr(tabu, "_warm_started", False)
+    monkeypatch.setattr(tabu, "_warm_ok", False)
+    monkeypatch.setattr(tabu, "warm_up", lambda: time.sleep(0.5))
+    tabu.warm_up_in_background()
+    monkeypatch.setattr(tabu, "ready", waited)
+    result = runner.invoke(
+        app,
+        ["solve", str(scenario_file), "--time-limit", "5", "--workers", "1", "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert seen == [True]
+    assert "compiling the search's inner loops once" in result.stderr
 
 
 def test_cli_check_accepts_a_good_plan(scenario_file: Path, plan_file: Path) -> None:

@@ -8,6 +8,7 @@ keep the machine order of the incumbent while still letting work move earlier.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections import defaultdict
 from fractions import Fraction
@@ -186,6 +187,61 @@ def test_warm_up_runs_every_inner_loop() -> None:
         tabu_kernels.cell,
     ):
         assert kernel.signatures, f"{kernel.__name__} was not compiled"
+
+
+def _compiling_held(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """A fresh warm-up state whose compiling goes on until the returned event is set."""
+    release = threading.Event()
+    monkeypatch.setattr(tabu, "_warm", threading.Event())
+    monkeypatch.setattr(tabu, "_warm_started", False)
+    monkeypatch.setattr(tabu, "_warm_ok", False)
+    monkeypatch.setattr(tabu, "warm_up", lambda: release.wait(30))
+    return release
+
+
+def test_waiting_for_the_inner_loops_ends_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = _compiling_held(monkeypatch)
+    assert not tabu.ready()
+    assert tabu.warming()
+    began = time.monotonic()
+    assert not tabu.ready(began + 0.3)
+    assert 0.25 <= time.monotonic() - began < 5
+    release.set()
+    assert tabu.ready(time.monotonic() + 5)
+    assert not tabu.warming()
+
+
+def test_a_failed_warm_up_is_not_ready(monkeypatch: pytest.MonkeyPatch) -> None:
+    _compiling_held(monkeypatch)
+
+    def broken() -> None:
+        raise RuntimeError("no compiler")
+
+    monkeypatch.setattr(tabu, "warm_up", broken)
+    monkeypatch.setattr(threading, "excepthook", lambda _args: None)
+    assert not tabu.ready(time.monotonic() + 5)
+    assert not tabu.warming()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_portfolio_keeps_its_deadline_while_the_inner_loops_compile(
+    monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    release = _compiling_held(monkeypatch)
+    called: list[int] = []
+    monkeypatch.setattr(tabu, "tabu_search", lambda *a, **k: called.append(1))
+    scenario = to_scenario(read_jsplib("la02"))
+    data = build_problem(scenario)
+    start = _start(data)
+    began = time.monotonic()
+    try:
+        best = improve(build_model(data), start, began + 2, workers, seed=0)
+    finally:
+        release.set()
+    assert time.monotonic() - began < 4
+    assert called == []
+    assert terms(data, best).total <= terms(data, start).total
+    _checked(scenario, data, best)
 
 
 def test_inner_loops_compile_without_a_place_for_their_cache() -> None:

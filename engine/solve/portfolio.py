@@ -67,11 +67,17 @@ def improve(
     def neighbourhoods(stop: threading.Event) -> None:
         improve_sequences(base, shared, deadline, max(1, workers - 1), seed, stop=stop)
 
-    _side_by_side(
-        lambda: _tabu_search(base, start, shared, deadline, seed),
-        neighbourhoods if workers > 1 else None,
-        "orderplan-lns",
-    )
+    def searches() -> None:
+        # The tabu search's loops are compiled once after installing: until they are
+        # ready the neighbourhood search goes on alone, never past the deadline.
+        if workers > 1 and not tabu.ready(deadline):
+            return
+        if workers == 1 and not tabu.ready():
+            improve_sequences(base, shared, deadline, 1, seed)
+            return
+        _tabu_search(base, start, shared, deadline, seed)
+
+    _side_by_side(searches, neighbourhoods if workers > 1 else None, "orderplan-lns")
     shared.flush()
     return shared.get()[0]
 

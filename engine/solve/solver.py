@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -256,7 +255,7 @@ def solve_problem(
 
     if tabu.applies(data):
         # Compiles the tabu search's inner loops once after installing, while CP-SAT works.
-        threading.Thread(target=tabu.warm_up, name="orderplan-warm-up", daemon=True).start()
+        tabu.warm_up_in_background()
     deadline = started + params.time_limit
     weighted = any(
         (

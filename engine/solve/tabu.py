@@ -23,6 +23,7 @@ and tails taken as they are); moving it back stays forbidden for a few steps.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -437,12 +438,60 @@ def tabu_search(
     return best_schedule
 
 
-def warm_up() -> None:
-    """Compile the inner loops on a tiny shop, or load them from Numba's disk cache.
+_warm = threading.Event()
+"""Set when the warm-up thread has ended, compiled or not."""
+_warming = threading.Lock()
+_warm_started = False
+_warm_ok = False
 
-    A solve calls this in a thread of its own while CP-SAT works, so that the
-    first tabu search after installing does not spend its time compiling.
+
+def warm_up_in_background() -> None:
+    """Start :func:`warm_up` in a thread of its own, once per process.
+
+    A solve calls this before CP-SAT works, so that the first tabu search after
+    installing does not spend the solve's time compiling (see :func:`ready`).
     """
+    global _warm_started
+    with _warming:
+        if _warm_started:
+            return
+        _warm_started = True
+
+    def run() -> None:
+        global _warm_ok
+        try:
+            warm_up()
+            _warm_ok = True
+        finally:
+            _warm.set()
+
+    threading.Thread(target=run, name="orderplan-warm-up", daemon=True).start()
+
+
+def ready(deadline: float | None = None) -> bool:
+    """Whether the inner loops are compiled, waiting for them until ``deadline`` at most.
+
+    Without ``deadline`` it does not wait. A search that would otherwise block on
+    compiling past its deadline asks this first; the compiling starts here if no
+    solve has started it yet.
+    """
+    warm_up_in_background()
+    if deadline is not None:
+        _warm.wait(max(0.0, deadline - time.monotonic()))
+    return _warm.is_set() and _warm_ok
+
+
+def warming() -> bool:
+    """Whether the inner loops are being compiled in the background right now.
+
+    A short-lived process (the command line) waits for them before it exits, so
+    that Numba's disk cache holds them for the next solve.
+    """
+    return _warm_started and not _warm.is_set()
+
+
+def warm_up() -> None:
+    """Compile the inner loops on a tiny shop, or load them from Numba's disk cache."""
     shop = _Shop.of(
         [(0, 0, 0), (0, 0, 1), (1, 0, 0), (1, 0, 1)],
         ["a", "b"],
