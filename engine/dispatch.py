@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import bisect
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Protocol
 
 from engine.problem import LineData, Mode, OpData, OrderData, ProblemData, first_start
 from engine.schedule import Schedule, ScheduledOp, completions, terms
@@ -104,10 +104,10 @@ def _place(
                     return mode, found[0], found[1]
     best: tuple[Mode, int, tuple[str, ...]] | None = None
     for mode in op.modes:
-        found = _place_on(state, op, line, mode, earliest)
-        if found is not None and (
-            best is None or found[0] + mode.duration < best[1] + best[0].duration
-        ):
+        # Only a mode that finishes sooner than the best so far can replace it.
+        limit = None if best is None else best[1] + best[0].duration - mode.duration
+        found = _place_on(state, op, line, mode, earliest, limit=limit)
+        if found is not None:
             best = (mode, found[0], found[1])
     return best
 
@@ -119,14 +119,16 @@ def _place_on(
     mode: Mode,
     earliest: int,
     prefer: tuple[str, ...] = (),
+    limit: int | None = None,
 ) -> tuple[int, tuple[str, ...]] | None:
+    """The earliest (start, crew) on ``mode`` from ``earliest``, starting before ``limit``."""
     timeline = state.machines[mode.machine]
     changeover = state.data.machines[mode.machine].changeover
     d = mode.duration
     t = earliest
     for _ in range(100_000):
         s = first_start(mode.starts, t)
-        if s is None:
+        if s is None or (limit is not None and s >= limit):
             return None
         blocked = timeline.conflict(s, s + d, op.family, changeover)
         if blocked is not None:
@@ -229,6 +231,14 @@ def _undo(state: _State, placed: list[ScheduledOp]) -> None:
 
 
 Rule = Callable[[OrderData], tuple[float, ...]]
+
+
+class Stop(Protocol):
+    """What tells a search to end: a thread's or a process's event."""
+
+    def is_set(self) -> bool:
+        """Whether the search should end."""
+        ...
 
 
 def _work(o: OrderData) -> int:
@@ -378,6 +388,9 @@ def dispatch_order(
 STALL_LIMIT = 300
 """Trials without a better plan after which the dispatcher's own search stops."""
 
+PICK_FLOOR = 16
+"""An order is picked for a move in proportion to its cost plus the mean cost over this."""
+
 SNAPSHOTS = 20
 """Snapshots of the dispatcher's state the greedy search keeps along the order of orders."""
 
@@ -390,7 +403,7 @@ def iterated_greedy(
     on_improve: Callable[[Schedule, Fraction], None] | None = None,
     *,
     stall_limit: int | None = None,
-    stop: threading.Event | None = None,
+    stop: Stop | None = None,
     restart: Callable[[], list[int] | None] | None = None,
     restart_after: int = 50,
 ) -> Dispatched:
@@ -458,8 +471,11 @@ def iterated_greedy(
             snaps = []
             _run(data, sequence, snapshots=snaps, every=every)
         if weights is None:
-            cost = _order_costs(data, schedule)
-            weights = [float(cost[i]) + 1e-3 for i in sequence]
+            cost = {i: float(c) for i, c in _order_costs(data, schedule).items()}
+            # Orders that cost nothing are picked too, now and then: moving them later
+            # makes room as much as moving late ones earlier does.
+            floor = max(sum(cost.values()) / len(cost) / PICK_FLOOR, 1e-3)
+            weights = [cost[i] + floor for i in sequence]
         stall += 1
         k = rng.randint(1, min(4, n - 1))
         picked = set()

@@ -8,7 +8,9 @@ tightened by a forward and backward pass along the routing.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -293,11 +295,15 @@ def clip_starts(windows: Intervals, lo: int, hi: int | None = None) -> Intervals
 
 
 def first_start(windows: Intervals, earliest: int) -> int | None:
-    """The first start at or after ``earliest`` in closed start ranges, or None."""
-    for a, b in windows:
-        if b >= earliest:
-            return max(a, earliest)
-    return None
+    """The first start at or after ``earliest`` in closed start ranges (sorted), or None."""
+    i = bisect.bisect_left(windows, earliest, key=_range_end)
+    if i == len(windows):
+        return None
+    a = windows[i][0]
+    return a if a > earliest else earliest
+
+
+_range_end = operator.itemgetter(1)
 
 
 def starting_between(op: OpData, lo: int, end_by: int | None = None) -> OpData:

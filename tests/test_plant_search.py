@@ -3,6 +3,8 @@ its restarts, and the portfolio that runs it beside the neighbourhood search."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import threading
 import time
 from functools import cache
@@ -18,7 +20,8 @@ from engine.io import scenario_from_data
 from engine.model import Scenario, Status
 from engine.problem import ProblemData, build_problem
 from engine.schedule import Schedule, compact, make_plan, terms
-from engine.solve import lns, portfolio
+from engine.solve import greedy, lns, portfolio
+from engine.solve.incumbent import Incumbent
 
 
 @cache
@@ -198,3 +201,78 @@ def test_dispatch_resumed_from_a_snapshot_equals_dispatch_from_scratch(
     assert again is not None
     assert again.accepted == scratch.accepted and again.sources == scratch.sources
     assert sorted(again.ops, key=repr) == sorted(scratch.ops, key=repr)
+
+
+def _greedy_from(data: ProblemData) -> tuple[Dispatched, Incumbent]:
+    start = _start(data)
+    assert start.value > 0
+    return start, Incumbent(data, start.schedule)
+
+
+def test_greedy_search_in_a_process_of_its_own_improves_the_shared_plan() -> None:
+    scenario, data = _loaded(40, 3)
+    start, shared = _greedy_from(data)
+    began = time.monotonic()
+    greedy.search(data, start, shared, began + 4.0, 0, threading.Event(), in_process=True)
+    # The process ends at the deadline, with a moment to hand over its last plan.
+    assert time.monotonic() - began < 4.0 + 3.0
+    best, value = shared.get()
+    assert value < start.value
+    assert value == terms(data, best).total
+    _checked(scenario, data, best)
+
+
+def test_greedy_search_in_a_process_ends_when_stopped() -> None:
+    _, data = _loaded(40, 3)
+    start, shared = _greedy_from(data)
+    stop = threading.Event()
+    threading.Timer(1.5, stop.set).start()
+    began = time.monotonic()
+    greedy.search(data, start, shared, began + 60, 0, stop, in_process=True)
+    assert time.monotonic() - began < 10
+
+
+def test_greedy_search_stays_in_this_process_where_no_child_may_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, data = _loaded(20, 5)
+    start, shared = _greedy_from(data)
+
+    def no_child(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a daemonic process may not start a child")
+
+    monkeypatch.setattr(greedy, "_in_child", no_child)
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
+    assert not greedy.can_fork()
+    greedy.search(
+        data, start, shared, time.monotonic() + greedy.MIN_SECONDS + 0.5, 0, threading.Event()
+    )
+    assert shared.value <= start.value
+
+
+def test_greedy_search_takes_up_only_better_plans_of_the_other_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, data = _loaded(20, 5)
+    start, shared = _greedy_from(data)
+    taken: list[list[int] | None] = []
+    original = greedy.iterated_greedy
+
+    def asks_for_restarts(data, order, deadline, seed, found, *, stop, restart):  # type: ignore[no-untyped-def]
+        taken.append(restart())  # the greedy search's own plan is the best: none
+        shared.offer(order.schedule, order.value - 1)  # another search does better
+        taken.append(restart())  # taken up once
+        taken.append(restart())
+        return original(data, order, time.monotonic(), seed, found, stop=stop, restart=restart)
+
+    monkeypatch.setattr(greedy, "iterated_greedy", asks_for_restarts)
+    greedy.search(data, start, shared, time.monotonic() + 1, 0, threading.Event(), in_process=False)
+    assert taken == [None, completion_order(data, start.schedule), None]
+
+
+def test_greedy_process_ends_when_its_parent_is_gone() -> None:
+    halt = threading.Event()
+    assert not greedy._Orphaned(halt, os.getppid()).is_set()
+    assert greedy._Orphaned(halt, -1).is_set()
+    halt.set()
+    assert greedy._Orphaned(halt, os.getppid()).is_set()

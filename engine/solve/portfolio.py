@@ -23,10 +23,10 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from engine.build import BuiltModel
-from engine.dispatch import Dispatched, completion_order, iterated_greedy
+from engine.dispatch import Dispatched
 from engine.problem import ProblemData
 from engine.schedule import Schedule
-from engine.solve import lns, tabu
+from engine.solve import greedy, lns, tabu
 from engine.solve.incumbent import Incumbent
 from engine.solve.sequence import improve_sequences
 
@@ -101,18 +101,12 @@ def improve_plant(
         return lns.improve(data, start, deadline, workers, seed, on_improve=on_improve)
     shared = Incumbent(data, start, on_improve)
 
-    def found(schedule: Schedule, value: Fraction) -> None:
-        shared.offer(schedule, value)
-
-    def restart() -> list[int]:
-        return completion_order(data, shared.get()[0])
-
-    def greedy(stop: threading.Event) -> None:
-        iterated_greedy(data, order, deadline, seed + 1, found, stop=stop, restart=restart)
+    def greedy_search(stop: threading.Event) -> None:
+        greedy.search(data, order, shared, deadline, seed + 1, stop)
 
     _side_by_side(
         lambda: lns.improve(data, start, deadline, workers - 1, seed, shared=shared),
-        greedy,
+        greedy_search,
         "orderplan-greedy",
     )
     shared.flush()
