@@ -39,6 +39,26 @@ class _Timeline:
                     return b + gap
         return None
 
+    def free_from(self, start: int, duration: int, family: str | None, changeover: int) -> int:
+        """The earliest start from ``start`` at which ``duration`` minutes meet no busy interval."""
+        busy = self.busy
+        i = bisect.bisect_left(busy, (start, -1, None))
+        if i > 0:
+            _, b, fam = busy[i - 1]
+            gap = changeover if _differ(fam, family) else 0
+            if start < b + gap:
+                start = b + gap
+        n = len(busy)
+        while i < n:
+            a, b, fam = busy[i]
+            gap = changeover if _differ(fam, family) else 0
+            if start + duration + gap <= a:
+                break
+            if start < b + gap:
+                start = b + gap
+            i += 1
+        return start
+
     def add(self, start: int, end: int, family: str | None) -> None:
         bisect.insort(self.busy, (start, end, family))
 
@@ -130,9 +150,9 @@ def _place_on(
         s = first_start(mode.starts, t)
         if s is None or (limit is not None and s >= limit):
             return None
-        blocked = timeline.conflict(s, s + d, op.family, changeover)
-        if blocked is not None:
-            t = max(blocked, s + 1)
+        free = timeline.free_from(s, d, op.family, changeover)
+        if free != s:
+            t = free
             continue
         crew: list[str] = []
         retry: list[int] = []
