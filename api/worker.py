@@ -14,7 +14,6 @@ job's ``done`` carries the preview (without its plan, which is the message's pla
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import threading
@@ -35,17 +34,6 @@ def _exit_when_orphaned(parent: int) -> None:
             os._exit(0)
 
 
-def allow_children() -> None:
-    """Let this solver process start processes of its own.
-
-    The server starts it as a daemon, so that the server never waits for it when
-    exiting, and a daemon may not have children. A solve starts one for the greedy
-    search on a large plant (:mod:`engine.solve.greedy`); that process ends when its
-    solve's deadline passes or this process is gone, whichever comes first.
-    """
-    multiprocessing.current_process().daemon = False
-
-
 def main(conn: Connection, parent: int) -> None:
     """Serve jobs from ``conn`` until it is closed.
 
@@ -59,7 +47,6 @@ def main(conn: Connection, parent: int) -> None:
     # Ctrl-C in a terminal reaches the whole process group; the server stops us itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
-    allow_children()
 
     from datetime import datetime
 

@@ -3,11 +3,14 @@ its restarts, and the portfolio that runs it beside the neighbourhood search."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 import time
+from fractions import Fraction
 from functools import cache
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -245,15 +248,45 @@ def test_greedy_search_stays_in_this_process_where_no_child_may_start(
     start, shared = _greedy_from(data)
 
     def no_child(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise AssertionError("a daemonic process may not start a child")
+        raise OSError("no processes here")
 
-    monkeypatch.setattr(greedy, "_in_child", no_child)
-    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
-    assert not greedy.can_fork()
+    monkeypatch.setattr(subprocess, "Popen", no_child)
     greedy.search(
-        data, start, shared, time.monotonic() + greedy.MIN_SECONDS + 0.5, 0, threading.Event()
+        data, start, shared, time.monotonic() + 1.0, 0, threading.Event(), in_process=True
     )
-    assert shared.value <= start.value
+    assert shared.value < start.value
+
+
+def test_greedy_search_from_a_script_without_a_main_guard(tmp_path: Path) -> None:
+    # The child is a fresh interpreter: a calling script is not run again in it.
+    script = tmp_path / "plan.py"
+    script.write_text(
+        "import threading, time\n"
+        "from benchmarks.generate import generate\n"
+        "from engine.dispatch import dispatch_order\n"
+        "from engine.io import scenario_from_data\n"
+        "from engine.problem import build_problem\n"
+        "from engine.solve import greedy\n"
+        "from engine.solve.incumbent import Incumbent\n"
+        "print('script ran', flush=True)\n"
+        "data = build_problem(scenario_from_data(generate(40, 3, load=0.8, due_scale=0.5)))\n"
+        "start = dispatch_order(data)\n"
+        "shared = Incumbent(data, start.schedule)\n"
+        "greedy.search(data, start, shared, time.monotonic() + 3, 0, threading.Event(),\n"
+        "              in_process=True)\n"
+        "print('better', shared.value < start.value)\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parent.parent,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["script ran", "better True"]
 
 
 def test_greedy_search_takes_up_only_better_plans_of_the_other_search(
@@ -276,12 +309,20 @@ def test_greedy_search_takes_up_only_better_plans_of_the_other_search(
     assert taken == [None, completion_order(data, start.schedule), None]
 
 
-def test_greedy_process_ends_when_its_parent_is_gone() -> None:
-    halt = threading.Event()
-    assert not greedy._Orphaned(halt, os.getppid()).is_set()
-    assert greedy._Orphaned(halt, -1).is_set()
-    halt.set()
-    assert greedy._Orphaned(halt, os.getppid()).is_set()
+def test_greedy_process_stops_when_told_or_when_its_parent_is_gone() -> None:
+    from multiprocessing import Pipe
+
+    ours, theirs = Pipe()
+    assert not greedy._Inbox(theirs, os.getppid()).is_set()
+    assert greedy._Inbox(theirs, -1).is_set()
+    inbox = greedy._Inbox(theirs, os.getppid())
+    ours.send(([2, 0, 1], Fraction(3)))
+    assert not inbox.is_set()
+    assert inbox.other == ([2, 0, 1], Fraction(3))
+    ours.send(None)
+    assert inbox.is_set()
+    ours.close()
+    assert greedy._Inbox(theirs, os.getppid()).is_set()
 
 
 @settings(max_examples=200, deadline=None)

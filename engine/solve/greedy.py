@@ -2,34 +2,43 @@
 
 The iterated greedy search (:func:`engine.dispatch.iterated_greedy`) is plain
 Python: in a thread it shares the interpreter with the neighbourhood search's
-model building and gets about half a core. In a child process (``spawn``, so
-that no lock of this process's threads is inherited) it gets a whole one. The
-child sends its better plans back, at most a few a second, and restarts from
-the best plan of the other search when that one is better than its own.
+model building and gets about half a core. In a child process it gets a whole
+one. The child is a fresh interpreter running :func:`main` of this module
+(``python -c``), not a ``multiprocessing`` process: that would import
+the caller's main script again in the child, which a script without a
+``__main__`` guard does not survive, and a daemonic process (a worker of a
+process pool) may not start one.
 
-A process cannot always be started: a daemonic process (a worker of a process
-pool) may not have children, and a short remaining time does not pay for a
-new interpreter. The search then runs in the calling thread, as before.
+Parent and child talk over two pipes, in pickled messages: the parent sends
+the problem, the start and the deadline, then the other search's better plans
+(as orders of orders) and ``None`` to stop; the child sends its better plans,
+at most a few a second, then ``None`` when it has ended, and waits for the
+parent to close its pipe before it exits, so that nothing sent is lost. A
+child whose parent is gone (a killed solve) stops after its current trial.
+
+With little time left, or where no child process can be started, the search
+runs in the calling thread instead.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
 import os
+import subprocess
+import sys
 import threading
 import time
 from fractions import Fraction
 from multiprocessing.connection import Connection
-from multiprocessing.context import SpawnContext
-from multiprocessing.synchronize import Event
 
 from engine.dispatch import Dispatched, Stop, completion_order, iterated_greedy
 from engine.problem import ProblemData
 from engine.schedule import Schedule
 from engine.solve.incumbent import Incumbent
 
-MIN_SECONDS = 3.0
-"""Below this many seconds left, the search runs in the calling thread instead."""
+MIN_SECONDS = 5.0
+"""Below this many seconds left, the search runs in the calling thread instead (a new
+interpreter takes about a second to import the engine)."""
 
 SEND_EVERY = 0.2
 """Seconds between two plans the child sends (its last plan is always sent)."""
@@ -37,10 +46,11 @@ SEND_EVERY = 0.2
 POLL = 0.05
 """Seconds the calling thread waits for a message before it looks at the shared plan."""
 
+CHILD = "import sys; from engine.solve.greedy import main; sys.exit(main(sys.argv[1:]))"
+"""The child's program: :func:`main` with the two pipes' file descriptors."""
 
-def can_fork() -> bool:
-    """Whether this process may start a child process (a daemonic one may not)."""
-    return not multiprocessing.current_process().daemon
+ENDING = 5.0
+"""Seconds the calling thread waits for the child to end after telling it to stop."""
 
 
 def search(
@@ -71,31 +81,23 @@ def search(
         Set to end the search early.
     in_process
         True runs the search in a child process, False in this thread; by default
-        a child process where one may be started and at least :data:`MIN_SECONDS`
-        are left.
+        a child process when at least :data:`MIN_SECONDS` are left. Where no child
+        process can be started, it runs in this thread.
     """
     if in_process is None:
-        in_process = can_fork() and deadline - time.monotonic() >= MIN_SECONDS
+        in_process = deadline - time.monotonic() >= MIN_SECONDS
     if in_process:
-        try:
-            context = multiprocessing.get_context("spawn")
-            ours, theirs = context.Pipe(duplex=True)
-            halt = context.Event()
-        except OSError:
-            # No process-shared semaphores here (some sandboxes): a thread will do.
-            pass
-        else:
-            _in_child(data, order, shared, deadline, seed, stop, context, ours, theirs, halt)
+        child = _Child.start()
+        if child is not None:
+            child.run(data, order, shared, deadline, seed, stop)
             return
-
     own = order.value
+    adopted: Fraction | None = None
 
     def found(schedule: Schedule, value: Fraction) -> None:
         nonlocal own
         own = value
         shared.offer(schedule, value)
-
-    adopted: Fraction | None = None
 
     def restart() -> list[int] | None:
         # Only a plan of the other search that is better than any the greedy search
@@ -110,80 +112,134 @@ def search(
     iterated_greedy(data, order, deadline, seed, found, stop=stop, restart=restart)
 
 
-def _in_child(
-    data: ProblemData,
-    order: Dispatched,
-    shared: Incumbent,
-    deadline: float,
-    seed: int,
-    stop: threading.Event,
-    context: SpawnContext,
-    ours: Connection,
-    theirs: Connection,
-    halt: Event,
-) -> None:
-    child = context.Process(
-        target=_child_main,
-        args=(theirs, halt, os.getpid(), data, order, deadline, seed),
-        name="orderplan-greedy",
-        daemon=True,
-    )
-    child.start()
-    theirs.close()
-    sent = shared.value
-    try:
-        while True:
-            if stop.is_set() or time.monotonic() >= deadline:
-                halt.set()
-            try:
-                if ours.poll(POLL):
-                    message = ours.recv()
+class _Child:
+    """The child process as its parent sees it."""
+
+    def __init__(self, process: subprocess.Popen[bytes], to: Connection, back: Connection):
+        self._process = process
+        self._to = to
+        self._back = back
+        self._halted = False
+
+    @classmethod
+    def start(cls) -> _Child | None:
+        """A new child process, or None where none can be started."""
+        down_r, down_w = os.pipe()
+        up_r, up_w = os.pipe()
+        # The child imports the engine from wherever this process found it.
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", CHILD, str(down_r), str(up_w)],
+                pass_fds=(down_r, up_w),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        except OSError:
+            for fd in (down_r, down_w, up_r, up_w):
+                os.close(fd)
+            return None
+        os.close(down_r)
+        os.close(up_w)
+        return cls(process, Connection(down_w, readable=False), Connection(up_r, writable=False))
+
+    def run(
+        self,
+        data: ProblemData,
+        order: Dispatched,
+        shared: Incumbent,
+        deadline: float,
+        seed: int,
+        stop: threading.Event,
+    ) -> None:
+        """Hand the search to the child and its plans to ``shared`` until it has ended."""
+        ended = False
+        try:
+            self._to.send((data, order, deadline, seed, os.getpid()))
+            sent = shared.value
+            while True:
+                if stop.is_set() or time.monotonic() >= deadline:
+                    self._halt()
+                if self._back.poll(POLL):
+                    message = self._back.recv()
                     if message is None:
+                        ended = True
                         break
                     schedule, value = message
                     shared.offer(schedule, value)
                     sent = min(sent, value)
                     continue
-                if not child.is_alive():
+                if self._process.poll() is not None:
                     break
                 best, value = shared.get()
-                if value < sent and not halt.is_set():
+                if value < sent and not self._halted:
                     # The other search found a better plan: the child restarts from it.
                     sent = value
-                    ours.send((completion_order(data, best), value))
-            except (EOFError, OSError):
-                break
-    finally:
-        halt.set()
-        # The child waits for this end to close before it ends, so nothing sent is lost.
-        ours.close()
-        child.join(timeout=5)
-        if child.is_alive():
-            child.terminate()
-            child.join()
-    if child.exitcode != 0 and not stop.is_set():
-        raise RuntimeError(f"the greedy search's process ended with exit code {child.exitcode}")
+                    self._to.send((completion_order(data, best), value))
+        except (EOFError, OSError):
+            pass
+        finally:
+            self._halt()
+            # The child waits for this pipe to close before it exits.
+            self._to.close()
+            try:
+                self._process.wait(ENDING)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._back.close()
+        if not ended and not stop.is_set():
+            raise RuntimeError(
+                f"the greedy search's process ended early (exit code {self._process.returncode})"
+            )
+
+    def _halt(self) -> None:
+        if self._halted:
+            return
+        self._halted = True
+        with contextlib.suppress(OSError):
+            self._to.send(None)
 
 
-def _child_main(
-    conn: Connection,
-    halt: Stop,
-    parent: int,
-    data: ProblemData,
-    order: Dispatched,
-    deadline: float,
-    seed: int,
-) -> None:
-    """The child process: the greedy search, sending its better plans to ``conn``."""
+class _Inbox:
+    """The child's end of the parent's pipe: a stop signal and the other search's plans."""
+
+    def __init__(self, conn: Connection, parent: int) -> None:
+        self._conn = conn
+        self._parent = parent
+        self.halted = False
+        self.other: tuple[list[int], Fraction] | None = None
+
+    def read(self) -> None:
+        """Take in every message waiting; a closed pipe stops the search too."""
+        try:
+            while not self.halted and self._conn.poll():
+                message = self._conn.recv()
+                if message is None:
+                    self.halted = True
+                else:
+                    self.other = message
+        except (EOFError, OSError):
+            self.halted = True
+
+    def is_set(self) -> bool:
+        """Whether the search should stop: told to, or its parent is gone."""
+        self.read()
+        return self.halted or os.getppid() != self._parent
+
+
+def _child(down: Connection, up: Connection) -> None:
+    """The child process: the greedy search, sending its better plans up."""
+    data, order, deadline, seed, parent = down.recv()
+    inbox = _Inbox(down, parent)
     own: tuple[Schedule, Fraction] = (order.schedule, order.value)
     unsent: tuple[Schedule, Fraction] | None = None
     last_sent = 0.0
-    other: tuple[list[int], Fraction] | None = None
 
     def send() -> None:
         nonlocal unsent, last_sent
         if unsent is not None:
-            conn.send(unsent)
+            up.send(unsent)
             unsent, last_sent = None, time.monotonic()
 
     def found(schedule: Schedule, value: Fraction) -> None:
@@ -194,38 +250,29 @@ def _child_main(
 
     def restart() -> list[int] | None:
         # The parent sends only plans better than any it had from here; each is taken up once.
-        nonlocal other
-        while conn.poll():
-            other = conn.recv()
-        if other is None or other[1] >= own[1]:
-            return None
-        sequence, other = other[0], None
-        return sequence
+        inbox.read()
+        other, inbox.other = inbox.other, None
+        return other[0] if other is not None and other[1] < own[1] else None
 
+    stop: Stop = inbox
+    iterated_greedy(data, order, deadline, seed, found, stop=stop, restart=restart)
+    send()
+    up.send(None)
+    # Read on until the parent closes its end: closing ours with unread data would
+    # lose what the parent has not read yet.
+    while True:
+        down.recv()
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of the child process (:data:`CHILD`), given its two pipes' descriptors."""
+    down = Connection(int(argv[0]), writable=False)
+    up = Connection(int(argv[1]), readable=False)
     try:
-        stop = _Orphaned(halt, parent)
-        iterated_greedy(data, order, deadline, seed, found, stop=stop, restart=restart)
-        send()
-        conn.send(None)
-        # Read whatever the parent still sends until it closes its end: closing ours
-        # with unread data would lose what it has not read yet.
-        while True:
-            conn.recv()
+        _child(down, up)
     except (EOFError, OSError):
         pass
     finally:
-        conn.close()
-
-
-class _Orphaned:
-    """Set when the parent sets ``halt`` or has died (a killed solve leaves no search behind)."""
-
-    def __init__(self, halt: Stop, parent: int) -> None:
-        self._halt = halt
-        self._parent = parent
-
-    def is_set(self) -> bool:
-        return self._halt.is_set() or os.getppid() != self._parent
-
-
-__all__ = ["MIN_SECONDS", "can_fork", "search"]
+        down.close()
+        up.close()
+    return 0
