@@ -132,7 +132,9 @@ class _Child:
             process = subprocess.Popen(
                 [sys.executable, "-c", CHILD, str(down_r), str(up_w)],
                 pass_fds=(down_r, up_w),
+                # Its output must never mix with a plan written to this process's stdout.
                 stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
                 env=env,
             )
         except OSError:
