@@ -447,7 +447,8 @@ def iterated_greedy(
     stall_limit
         Stop after this many trials without a strictly better plan (default: never).
     stop
-        Set by another thread to end the search after its current trial.
+        Set by another thread (or, in a process of its own, by the parent) to end
+        the search after its current trial.
     restart
         Called after ``restart_after`` trials without a strictly better plan; the
         search goes on from the order of orders it returns (if any, and if it

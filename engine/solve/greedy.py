@@ -31,7 +31,7 @@ import time
 from fractions import Fraction
 from multiprocessing.connection import Connection
 
-from engine.dispatch import Dispatched, Stop, completion_order, iterated_greedy
+from engine.dispatch import Dispatched, completion_order, iterated_greedy
 from engine.problem import ProblemData
 from engine.schedule import Schedule
 from engine.solve.incumbent import Incumbent
@@ -256,8 +256,7 @@ def _child(down: Connection, up: Connection) -> None:
         other, inbox.other = inbox.other, None
         return other[0] if other is not None and other[1] < own[1] else None
 
-    stop: Stop = inbox
-    iterated_greedy(data, order, deadline, seed, found, stop=stop, restart=restart)
+    iterated_greedy(data, order, deadline, seed, found, stop=inbox, restart=restart)
     send()
     up.send(None)
     # Read on until the parent closes its end: closing ours with unread data would

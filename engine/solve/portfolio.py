@@ -10,11 +10,11 @@ starts from the other's plan when it is better.
 
 On a plant (:func:`improve_plant`) the time-window neighbourhood search runs
 CP-SAT in this thread while the dispatcher's iterated greedy search goes on
-in another, from the order of orders that gave the plan: the greedy search
-moves late orders ahead of others across the whole horizon, the
-neighbourhood search re-times and re-sequences work within windows, and
-the neighbourhood search starts from the greedy search's plans when they
-are better."""
+in a process of its own (:mod:`engine.solve.greedy`; a helper thread hands
+plans between the two), from the order of orders that gave the plan: the
+greedy search moves late orders ahead of others across the whole horizon,
+the neighbourhood search re-times and re-sequences work within windows, and
+each starts from the other's plan when it is better."""
 
 from __future__ import annotations
 
