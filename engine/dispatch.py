@@ -11,6 +11,7 @@ their value. The result hints CP-SAT and stands alone (``--method dispatch``).
 from __future__ import annotations
 
 import bisect
+import operator
 import random
 import time
 from collections.abc import Callable
@@ -27,17 +28,6 @@ class _Timeline:
     """Busy intervals of one resource, sorted by start: ``(start, end, family)``."""
 
     busy: list[tuple[int, int, str | None]] = field(default_factory=list)
-
-    def conflict(self, start: int, end: int, family: str | None, changeover: int) -> int | None:
-        """The earliest start after the first conflict with ``[start, end)``, or None if free."""
-        i = bisect.bisect_left(self.busy, (start, -1, None))
-        for j in (i - 1, i):
-            if 0 <= j < len(self.busy):
-                a, b, fam = self.busy[j]
-                gap = changeover if _differ(fam, family) else 0
-                if start < b + gap and a < end + gap:
-                    return b + gap
-        return None
 
     def free_from(self, start: int, duration: int, family: str | None, changeover: int) -> int:
         """The earliest start from ``start`` at which ``duration`` minutes meet no busy interval."""
@@ -66,6 +56,48 @@ class _Timeline:
         self.busy.remove((start, end, family))
 
 
+def _enough(
+    on_hand: int,
+    receipts: list[tuple[int, int]],
+    taken: list[tuple[int, int]],
+    start: int,
+    need: int,
+) -> bool:
+    """Whether ``need`` more taken at ``start`` leaves no shortfall then or later.
+
+    ``receipts`` and ``taken`` are sorted ``(minute, quantity)`` lists; receipts of a
+    minute arrive before that minute's takings.
+    """
+    level = on_hand - need
+    i = j = 0
+    nr, nt = len(receipts), len(taken)
+    while i < nr and receipts[i][0] <= start:
+        level += receipts[i][1]
+        i += 1
+    while j < nt and taken[j][0] <= start:
+        level -= taken[j][1]
+        j += 1
+    if level < 0:
+        return False
+    # Receipts only raise the level: it is lowest right after a minute's takings.
+    while j < nt:
+        t = taken[j][0]
+        while i < nr and receipts[i][0] <= t:
+            level += receipts[i][1]
+            i += 1
+        while j < nt and taken[j][0] == t:
+            level -= taken[j][1]
+            j += 1
+        if level < 0:
+            return False
+    return True
+
+
+_range_end = operator.itemgetter(1)
+_NEVER = 1 << 62
+"""Later than any minute of a plan."""
+
+
 def _differ(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a != b
 
@@ -77,6 +109,7 @@ class _State:
     people: dict[str, _Timeline]
     stock: dict[str, int]
     consumed: dict[str, list[tuple[int, int]]]
+    """Each material's takings ``(minute, quantity)``, sorted."""
 
     def material_ok(self, line: LineData, start: int) -> int | None:
         """None if the line's materials can be taken at ``start``, else a later time to try."""
@@ -85,21 +118,8 @@ class _State:
             material = self.data.materials.get(material_id)
             if material is None:
                 continue
-            events = [(0, material.on_hand), *material.receipts]
-            events += [(t, -q) for t, q in self.consumed[material_id]]
-            events.append((start, -need))
-            events.sort(key=lambda e: (e[0], -e[1]))
-            level = 0
-            ok = True
-            by_time: dict[int, int] = {}
-            for t, q in events:
-                by_time[t] = by_time.get(t, 0) + q
-            for t in sorted(by_time):
-                level += by_time[t]
-                if t >= start and level < 0:
-                    ok = False
-                    break
-            if not ok:
+            taken = self.consumed[material_id]
+            if not _enough(material.on_hand, material.receipts, taken, start, need):
                 after = [t for t, _ in material.receipts if t > start]
                 if not after:
                     return -1
@@ -146,6 +166,14 @@ def _place_on(
     changeover = state.data.machines[mode.machine].changeover
     d = mode.duration
     t = earliest
+    ordered = op.candidates
+    if prefer:
+        # People named in ``prefer`` (the published crew) are asked first.
+        ordered = [p for p in prefer if p in op.candidates]
+        ordered += [p for p in op.candidates if p not in ordered]
+    narrowed = mode.staff_starts
+    people = state.people
+    ready = [earliest] * len(ordered)
     for _ in range(100_000):
         s = first_start(mode.starts, t)
         if s is None or (limit is not None and s >= limit):
@@ -155,37 +183,46 @@ def _place_on(
             t = free
             continue
         crew: list[str] = []
-        retry: list[int] = []
         if op.crew:
-            # People named in ``prefer`` (the published crew) are asked first.
-            ordered = [p for p in prefer if p in op.candidates]
-            ordered += [p for p in op.candidates if p not in ordered]
-            for person in ordered:
-                own = mode.staff_starts.get(person, mode.starts)
-                ps = first_start(own, s)
-                if ps is None:
+            for k, person in enumerate(ordered):
+                if ready[k] > s:
+                    # Known not to be free before then (nothing is booked meanwhile).
                     continue
-                if ps != s:
-                    retry.append(ps)
+                own = narrowed.get(person)
+                if own is not None:
+                    # Inlined first_start: this loop is the dispatcher's hottest.
+                    w = bisect.bisect_left(own, s, key=_range_end)
+                    if w == len(own):
+                        ready[k] = _NEVER
+                        continue
+                    if own[w][0] > s:
+                        ready[k] = own[w][0]
+                        continue
+                busy = people[person].busy
+                i = bisect.bisect_left(busy, (s, -1, None))
+                if i and busy[i - 1][1] > s:
+                    ready[k] = busy[i - 1][1]
                     continue
-                busy = state.people[person].conflict(s, s + d, None, 0)
-                if busy is not None:
-                    retry.append(busy)
+                if i < len(busy) and busy[i][0] < s + d:
+                    ready[k] = busy[i][1]
                     continue
                 crew.append(person)
                 if len(crew) == op.crew:
                     break
-            if len(crew) < op.crew:
-                if not retry:
+            short = op.crew - len(crew)
+            if short > 0:
+                # Before the short-th earliest time another could start, too few are free.
+                later = sorted(r for r in ready if s < r < _NEVER)
+                if len(later) < short:
                     return None
-                t = max(min(retry), s + 1)
+                t = later[short - 1]
                 continue
         if op.position == 0 and line.materials:
-            later = state.material_ok(line, s)
-            if later == -1:
+            supplied = state.material_ok(line, s)
+            if supplied == -1:
                 return None
-            if later is not None:
-                t = max(later, s + 1)
+            if supplied is not None:
+                t = max(supplied, s + 1)
                 continue
         return s, tuple(crew)
     return None
@@ -226,7 +263,7 @@ def _schedule_line(state: _State, order: OrderData, line: LineData) -> list[Sche
         if op.position == 0:
             for material_id, need in line.materials.items():
                 if material_id in state.consumed:
-                    state.consumed[material_id].append((start, need))
+                    bisect.insort(state.consumed[material_id], (start, need))
         placed.append(
             ScheduledOp(order.index, line.index, op.position, mode.machine, crew, start, end)
         )
@@ -627,7 +664,7 @@ def _fresh_state(data: ProblemData) -> _State:
             if op.position == 0:
                 for material_id, need in line.materials.items():
                     if material_id in state.consumed:
-                        state.consumed[material_id].append((start, need))
+                        bisect.insort(state.consumed[material_id], (start, need))
     return state
 
 

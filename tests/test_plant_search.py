@@ -20,7 +20,6 @@ from benchmarks.generate import generate
 from engine.check import check_plan
 from engine.dispatch import (
     Dispatched,
-    _Timeline,
     completion_order,
     dispatch_order,
     iterated_greedy,
@@ -323,35 +322,3 @@ def test_greedy_process_stops_when_told_or_when_its_parent_is_gone() -> None:
     assert inbox.is_set()
     ours.close()
     assert greedy._Inbox(theirs, os.getppid()).is_set()
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    lengths=st.lists(
-        st.tuples(st.integers(0, 30), st.integers(1, 40), st.sampled_from(["a", "b", None])),
-        max_size=12,
-    ),
-    start=st.integers(0, 400),
-    duration=st.integers(1, 60),
-    family=st.sampled_from(["a", "b", None]),
-    changeover=st.integers(0, 20),
-)
-def test_first_free_start_on_a_machine_equals_stepping_past_each_conflict(
-    lengths: list[tuple[int, int, str | None]],
-    start: int,
-    duration: int,
-    family: str | None,
-    changeover: int,
-) -> None:
-    # Busy intervals as the dispatcher books them: apart by a changeover between families.
-    timeline, t, last = _Timeline(), 0, None
-    for idle, length, fam in lengths:
-        t += idle + (changeover if last and fam and last != fam else 0)
-        timeline.add(t, t + length, fam)
-        t, last = t + length, fam
-    stepped = start
-    while (
-        blocked := timeline.conflict(stepped, stepped + duration, family, changeover)
-    ) is not None:
-        stepped = blocked
-    assert timeline.free_from(start, duration, family, changeover) == stepped
