@@ -20,9 +20,14 @@ from benchmarks.generate import generate
 from engine.check import check_plan
 from engine.dispatch import (
     Dispatched,
+    _costs_of,
+    _moved,
+    _order_costs,
+    _run,
     completion_order,
     dispatch_order,
     iterated_greedy,
+    rolling_greedy,
 )
 from engine.io import scenario_from_data
 from engine.model import Scenario, Status
@@ -51,8 +56,6 @@ def _start(data: ProblemData) -> Dispatched:
 
 
 def test_dispatch_in_completion_order_of_a_plan_gives_a_checked_plan() -> None:
-    from engine.dispatch import _run
-
     scenario, data = _loaded(30, 2)
     start = _start(data)
     sequence = completion_order(data, start.schedule)
@@ -294,7 +297,7 @@ def test_greedy_search_takes_up_only_better_plans_of_the_other_search(
     _, data = _loaded(20, 5)
     start, shared = _greedy_from(data)
     taken: list[list[int] | None] = []
-    original = greedy.iterated_greedy
+    original = greedy.order_search
 
     def asks_for_restarts(data, order, deadline, seed, found, *, stop, restart):  # type: ignore[no-untyped-def]
         taken.append(restart())  # the greedy search's own plan is the best: none
@@ -303,7 +306,7 @@ def test_greedy_search_takes_up_only_better_plans_of_the_other_search(
         taken.append(restart())
         return original(data, order, time.monotonic(), seed, found, stop=stop, restart=restart)
 
-    monkeypatch.setattr(greedy, "iterated_greedy", asks_for_restarts)
+    monkeypatch.setattr(greedy, "order_search", asks_for_restarts)
     greedy.search(data, start, shared, time.monotonic() + 1, 0, threading.Event(), in_process=False)
     assert taken == [None, completion_order(data, start.schedule), None]
 
@@ -322,3 +325,106 @@ def test_greedy_process_stops_when_told_or_when_its_parent_is_gone() -> None:
     assert inbox.is_set()
     ours.close()
     assert greedy._Inbox(theirs, os.getppid()).is_set()
+
+
+def test_rolling_search_improves_a_loaded_plant_and_its_plans_check() -> None:
+    scenario, data = _loaded(80, 3)
+    start = _start(data)
+    offered: list[tuple[Schedule, Fraction]] = []
+    best = rolling_greedy(
+        data,
+        start,
+        time.monotonic() + 4.0,
+        0,
+        on_improve=lambda schedule, value: offered.append((schedule, value)),
+        window=20,
+    )
+    assert best.value < start.value
+    assert offered and offered[-1][1] == best.value
+    assert best.value == terms(data, best.schedule).total
+    # Its order of orders, dispatched whole, gives its plan: the window's costs were exact.
+    again = _run(data, best.sequence)
+    assert again is not None and terms(data, again).total == best.value
+    for schedule, value in offered:
+        assert terms(data, schedule).total == value
+        _checked(scenario, data, schedule)
+
+
+def test_rolling_search_ends_when_stopped_and_by_its_deadline() -> None:
+    _, data = _loaded(80, 3)
+    start = _start(data)
+    stop = threading.Event()
+    stop.set()
+    assert rolling_greedy(data, start, time.monotonic() + 60, 0, stop=stop) is start
+    began = time.monotonic()
+    rolling_greedy(data, start, began + 1.0, 0, window=20)
+    assert time.monotonic() - began < 10
+
+
+def test_rolling_search_takes_up_another_plan_only_when_no_worse_than_its_own() -> None:
+    _, data = _loaded(60, 4)
+    start = _start(data)
+    better = rolling_greedy(data, start, time.monotonic() + 2.0, 1, window=20)
+    assert better.value < start.value
+    worse = list(reversed(start.sequence))
+    worse_plan = _run(data, worse)
+    assert worse_plan is not None and terms(data, worse_plan).total > start.value
+    for other, at_most in ((better.sequence, better.value), (worse, start.value)):
+        asked: list[int] = []
+
+        def restart(other: list[int] = other, asked: list[int] = asked) -> list[int]:
+            asked.append(1)
+            return other
+
+        found = rolling_greedy(
+            data, start, time.monotonic() + 1.0, 2, restart=restart, restart_after=1, window=20
+        )
+        assert asked
+        assert found.value <= at_most
+
+
+def test_order_search_rolls_a_window_on_large_plants_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import engine.dispatch as dispatch
+
+    _, data = _loaded(40, 3)
+    start = _start(data)
+    used: list[str] = []
+    monkeypatch.setattr(dispatch, "rolling_greedy", lambda *a, **k: used.append("rolling") or start)
+    monkeypatch.setattr(dispatch, "iterated_greedy", lambda *a, **k: used.append("whole") or start)
+    dispatch.order_search(data, start, time.monotonic() + 1, 0)
+    monkeypatch.setattr(dispatch, "ROLLING_FROM", 40)
+    dispatch.order_search(data, start, time.monotonic() + 1, 0)
+    assert used == ["whole", "rolling"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    n=st.integers(2, 40),
+    data=st.data(),
+    seed=st.integers(0, 1000),
+)
+def test_rolling_moves_stay_inside_their_window(n: int, data: st.DataObject, seed: int) -> None:
+    import random
+
+    lo = data.draw(st.integers(0, n - 2))
+    end = data.draw(st.integers(lo + 2, n))
+    sequence = list(range(n))
+    random.Random(seed).shuffle(sequence)
+    weights = data.draw(
+        st.lists(st.floats(0.001, 10), min_size=end - lo, max_size=end - lo), label="weights"
+    )
+    moved = _moved(random.Random(seed), sequence, weights, lo, end)
+    assert moved[:lo] == sequence[:lo]
+    assert moved[end:] == sequence[end:]
+    assert sorted(moved[lo:end]) == sorted(sequence[lo:end])
+
+
+def test_costs_of_orders_from_their_operations_equal_the_whole_plans() -> None:
+    _, data = _loaded(60, 4)
+    schedule = _start(data).schedule
+    orders = list(range(0, len(data.orders), 3))
+    assert _costs_of(data, schedule, orders, schedule.ops) == {
+        i: c for i, c in _order_costs(data, schedule).items() if i in orders
+    }

@@ -1,13 +1,13 @@
 """The dispatcher's greedy search beside another search, in a process of its own where it can.
 
-The iterated greedy search (:func:`engine.dispatch.iterated_greedy`) is plain
-Python: in a thread it shares the interpreter with the neighbourhood search's
-model building and gets about half a core. In a child process it gets a whole
-one. The child is a fresh interpreter running :func:`main` of this module
-(``python -c``), not a ``multiprocessing`` process: that would import
-the caller's main script again in the child, which a script without a
-``__main__`` guard does not survive, and a daemonic process (a worker of a
-process pool) may not start one.
+The dispatcher's greedy search on the order of orders
+(:func:`engine.dispatch.order_search`) is plain Python: in a thread it shares
+the interpreter with the neighbourhood search's model building and gets about
+half a core. In a child process it gets a whole one. The child is a fresh
+interpreter running :func:`main` of this module (``python -c``), not a
+``multiprocessing`` process: that would import the caller's main script again
+in the child, which a script without a ``__main__`` guard does not survive,
+and a daemonic process (a worker of a process pool) may not start one.
 
 Parent and child talk over two pipes, in pickled messages: the parent sends
 the problem, the start and the deadline, then the other search's better plans
@@ -31,7 +31,7 @@ import time
 from fractions import Fraction
 from multiprocessing.connection import Connection
 
-from engine.dispatch import Dispatched, completion_order, iterated_greedy
+from engine.dispatch import Dispatched, completion_order, order_search
 from engine.problem import ProblemData
 from engine.schedule import Schedule
 from engine.solve.incumbent import Incumbent
@@ -109,7 +109,7 @@ def search(
         adopted = value
         return completion_order(data, best)
 
-    iterated_greedy(data, order, deadline, seed, found, stop=stop, restart=restart)
+    order_search(data, order, deadline, seed, found, stop=stop, restart=restart)
 
 
 class _Child:
@@ -256,7 +256,7 @@ def _child(down: Connection, up: Connection) -> None:
         other, inbox.other = inbox.other, None
         return other[0] if other is not None and other[1] < own[1] else None
 
-    iterated_greedy(data, order, deadline, seed, found, stop=inbox, restart=restart)
+    order_search(data, order, deadline, seed, found, stop=inbox, restart=restart)
     send()
     up.send(None)
     # Read on until the parent closes its end: closing ours with unread data would
