@@ -397,7 +397,9 @@ def dispatch(
     budget
         Seconds after which no further rule is started (the first two always run).
     improve
-        Seconds of iterated greedy search on the best rule's order of orders.
+        Seconds of greedy search on the best rule's order of orders (see
+        :func:`order_search`; the search on the whole order stops after
+        :data:`STALL_LIMIT` trials without a better plan).
     seed
         Random seed of that search.
     on_improve
@@ -436,9 +438,11 @@ def dispatch_order(
     if on_improve is not None:
         on_improve(best.schedule, best.value)
     if improve is not None and improve > 0 and best.value > 0:
-        best = iterated_greedy(
-            data, best, time.monotonic() + improve, seed, on_improve, stall_limit=STALL_LIMIT
-        )
+        until = time.monotonic() + improve
+        if len(best.sequence) >= ROLLING_FROM:
+            best = rolling_greedy(data, best, until, seed, on_improve)
+        else:
+            best = iterated_greedy(data, best, until, seed, on_improve, stall_limit=STALL_LIMIT)
     return best
 
 
@@ -657,12 +661,15 @@ def rolling_greedy(
     every = max(1, n // (4 * SNAPSHOTS))
     sequence = list(start.sequence)
     snaps: list[_Snapshot] = []
+    clock = time.monotonic()
     schedule = _run(data, sequence, snapshots=snaps, every=every)
+    # The longest a window's whole dispatch takes: the search leaves time for it.
+    whole = time.monotonic() - clock
     if schedule is None:
         return best
     value = terms(data, schedule).total
     cost = _order_costs(data, schedule)
-    lo, stall, whole = 0, 0, 0.0
+    lo, stall = 0, 0
     while time.monotonic() + whole < deadline and best.value > 0:
         if stop is not None and stop.is_set():
             break
@@ -711,9 +718,7 @@ def rolling_greedy(
             )
             begin = resume.position if resume is not None else 0
             fresh = []
-            clock = time.monotonic()
             whole_plan = _run(data, sequence, resume, fresh, every)
-            whole = time.monotonic() - clock
             whole_value = None if whole_plan is None else terms(data, whole_plan).total
             if whole_plan is not None and whole_value is not None and whole_value <= value:
                 value, schedule = whole_value, whole_plan
