@@ -13,8 +13,14 @@ Busy = list[tuple[int, int, str | None]]
 
 
 def _conflict(busy: Busy, start: int, end: int, family: str | None, changeover: int) -> int | None:
-    """The end (plus changeover) of an interval that ``[start, end)`` meets, if any."""
-    for a, b, fam in busy:
+    """The end (plus changeover) of a neighbour that ``[start, end)`` would meet, if any.
+
+    Changeovers are due between directly consecutive operations only: the last
+    interval starting before ``start`` and the first starting at or after it.
+    """
+    before = [x for x in busy if x[0] < start]
+    after = [x for x in busy if x[0] >= start]
+    for a, b, fam in before[-1:] + after[:1]:
         gap = changeover if fam is not None and family is not None and fam != family else 0
         if start < b + gap and a < end + gap:
             return b + gap

@@ -430,3 +430,45 @@ def test_costs_of_orders_from_their_operations_equal_the_whole_plans() -> None:
     assert _costs_of(data, schedule, orders, schedule.ops) == {
         i: c for i, c in _order_costs(data, schedule).items() if i in orders
     }
+
+
+@pytest.mark.parametrize(
+    ("seed", "load", "due_scale", "workers", "greedy_seeds", "windows"),
+    [
+        # Led by lateness: a second greedy search instead of the window search ...
+        (1, 0.8, 0.5, 2, [7, 8], []),
+        # ... or beside it, in a process of its own, when there are workers to spare.
+        (1, 0.8, 0.5, 3, [8, 9], [(7, 1)]),
+        # Led by makespan and changeovers: one greedy search beside the window search.
+        (3, 0.5, 1.0, 2, [8], [(7, 1)]),
+        (3, 0.5, 1.0, 3, [8], [(7, 2)]),
+    ],
+)
+def test_portfolio_on_a_plant_led_by_lateness_runs_two_greedy_searches(
+    monkeypatch: pytest.MonkeyPatch,
+    seed: int,
+    load: float,
+    due_scale: float,
+    workers: int,
+    greedy_seeds: list[int],
+    windows: list[tuple[int, int]],
+) -> None:
+    data = build_problem(scenario_from_data(generate(40, seed, load=load, due_scale=due_scale)))
+    start = _start(data)
+    t = terms(data, start.schedule)
+    assert (2 * (t.tardiness + t.rejection) >= t.total) == (load == 0.8)
+    seen_greedy: list[int] = []
+    seen_windows: list[tuple[int, int]] = []
+
+    def record_greedy(data, order, shared, deadline, seed, stop, **kwargs):  # type: ignore[no-untyped-def]
+        seen_greedy.append(seed)
+
+    def record_window(data, incumbent, deadline, workers, seed, **kwargs):  # type: ignore[no-untyped-def]
+        seen_windows.append((seed, workers))
+        return incumbent
+
+    monkeypatch.setattr(greedy, "search", record_greedy)
+    monkeypatch.setattr(lns, "improve", record_window)
+    portfolio.improve_plant(data, start.schedule, time.monotonic() + 1, workers, 7, order=start)
+    assert sorted(seen_greedy) == greedy_seeds
+    assert seen_windows == windows

@@ -9,12 +9,15 @@ whole groups of operations past the tabu search's local optima, and each
 starts from the other's plan when it is better.
 
 On a plant (:func:`improve_plant`) the time-window neighbourhood search runs
-CP-SAT in this thread while the dispatcher's iterated greedy search goes on
-in a process of its own (:mod:`engine.solve.greedy`; a helper thread hands
-plans between the two), from the order of orders that gave the plan: the
-greedy search moves late orders ahead of others across the whole horizon,
-the neighbourhood search re-times and re-sequences work within windows, and
-each starts from the other's plan when it is better."""
+CP-SAT in this thread while the dispatcher's greedy search goes on in a
+process of its own (:mod:`engine.solve.greedy`; a helper thread hands plans
+between the two), from the order of orders that gave the plan: the greedy
+search moves late orders ahead of others across the whole horizon, the
+neighbourhood search re-times and re-sequences work within windows, and each
+starts from the other's plan when it is better. Where lateness and rejection
+make up most of the plan's objective, a second greedy search with its own
+seed takes this thread instead: there the neighbourhood search gains little,
+and two greedy searches find better orders of orders than one."""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from fractions import Fraction
 from engine.build import BuiltModel
 from engine.dispatch import Dispatched
 from engine.problem import ProblemData
-from engine.schedule import Schedule
+from engine.schedule import Schedule, terms
 from engine.solve import greedy, lns, tabu
 from engine.solve.incumbent import Incumbent
 from engine.solve.sequence import improve_sequences
@@ -94,23 +97,50 @@ def improve_plant(
     """Improve a plant's plan ``start`` until ``deadline`` and return the best schedule.
 
     With ``order`` and more than one worker, the greedy search on the order of
-    orders takes one core and the time-window neighbourhood search the others;
-    otherwise the neighbourhood search runs alone on every worker.
+    orders (seeded ``seed + 1``) takes one core and the time-window neighbourhood
+    search the others. Where lateness and rejection make up at least half of
+    ``start``'s objective, a second greedy search takes a core too: with two
+    workers it runs in this thread (seeded ``seed``) instead of the neighbourhood
+    search, with more in a process of its own (seeded ``seed + 2``). Without
+    ``order``, or with one worker, the neighbourhood search runs alone.
     """
     if order is None or workers < 2:
         return lns.improve(data, start, deadline, workers, seed, on_improve=on_improve)
     shared = Incumbent(data, start, on_improve)
+    led = _lateness_led(data, start)
+    # Greedy searches in processes of their own; with two workers and a plan led by
+    # lateness, the second runs in this thread instead of the window search.
+    processes = 2 if led and workers > 2 else 1
 
-    def greedy_search(stop: threading.Event) -> None:
-        greedy.search(data, order, shared, deadline, seed + 1, stop)
+    def greedy_searches(stop: threading.Event) -> None:
+        def first() -> None:
+            greedy.search(data, order, shared, deadline, seed + 1, stop)
+
+        def second(inner: threading.Event) -> None:
+            # Stopped when the first ends: at the deadline or when ``stop`` is set.
+            greedy.search(data, order, shared, deadline, seed + 2, inner)
+
+        _side_by_side(first, second if processes == 2 else None, "orderplan-greedy-2")
+
+    def window_search() -> None:
+        lns.improve(data, start, deadline, workers - processes, seed, shared=shared)
+
+    def second_greedy_search() -> None:
+        greedy.search(data, order, shared, deadline, seed, threading.Event(), in_process=False)
 
     _side_by_side(
-        lambda: lns.improve(data, start, deadline, workers - 1, seed, shared=shared),
-        greedy_search,
+        second_greedy_search if led and workers == 2 else window_search,
+        greedy_searches,
         "orderplan-greedy",
     )
     shared.flush()
     return shared.get()[0]
+
+
+def _lateness_led(data: ProblemData, start: Schedule) -> bool:
+    """Whether lateness and rejection make up most of the plan's objective."""
+    t = terms(data, start)
+    return 2 * (t.tardiness + t.rejection) >= t.total
 
 
 def _side_by_side(
