@@ -433,15 +433,17 @@ def test_costs_of_orders_from_their_operations_equal_the_whole_plans() -> None:
 
 
 @pytest.mark.parametrize(
-    ("seed", "load", "due_scale", "workers", "greedy_seeds", "windows"),
+    ("seed", "load", "due_scale", "large", "workers", "greedy_seeds", "windows"),
     [
-        # Led by lateness: a second greedy search instead of the window search ...
-        (1, 0.8, 0.5, 2, [7, 8], []),
+        # Large and led by lateness: a second greedy search instead of the window search ...
+        (1, 0.8, 0.5, True, 2, [7, 8], []),
         # ... or beside it, in a process of its own, when there are workers to spare.
-        (1, 0.8, 0.5, 3, [8, 9], [(7, 1)]),
+        (1, 0.8, 0.5, True, 3, [8, 9], [(7, 1)]),
+        # Small: the window search keeps its core.
+        (1, 0.8, 0.5, False, 2, [8], [(7, 1)]),
         # Led by makespan and changeovers: one greedy search beside the window search.
-        (3, 0.5, 1.0, 2, [8], [(7, 1)]),
-        (3, 0.5, 1.0, 3, [8], [(7, 2)]),
+        (3, 0.5, 1.0, True, 2, [8], [(7, 1)]),
+        (3, 0.5, 1.0, True, 3, [8], [(7, 2)]),
     ],
 )
 def test_portfolio_on_a_plant_led_by_lateness_runs_two_greedy_searches(
@@ -449,6 +451,7 @@ def test_portfolio_on_a_plant_led_by_lateness_runs_two_greedy_searches(
     seed: int,
     load: float,
     due_scale: float,
+    large: bool,
     workers: int,
     greedy_seeds: list[int],
     windows: list[tuple[int, int]],
@@ -469,6 +472,8 @@ def test_portfolio_on_a_plant_led_by_lateness_runs_two_greedy_searches(
 
     monkeypatch.setattr(greedy, "search", record_greedy)
     monkeypatch.setattr(lns, "improve", record_window)
+    if large:
+        monkeypatch.setattr(portfolio, "ROLLING_FROM", 40)
     portfolio.improve_plant(data, start.schedule, time.monotonic() + 1, workers, 7, order=start)
     assert sorted(seen_greedy) == greedy_seeds
     assert seen_windows == windows

@@ -14,9 +14,9 @@ process of its own (:mod:`engine.solve.greedy`; a helper thread hands plans
 between the two), from the order of orders that gave the plan: the greedy
 search moves late orders ahead of others across the whole horizon, the
 neighbourhood search re-times and re-sequences work within windows, and each
-starts from the other's plan when it is better. Where lateness and rejection
-make up most of the plan's objective, a second greedy search with its own
-seed takes this thread instead: there the neighbourhood search gains little,
+starts from the other's plan when it is better. On a large plant where
+lateness and rejection make up most of the plan's objective, a second greedy
+search with its own seed takes this thread instead: there the neighbourhood search gains little,
 and two greedy searches find better orders of orders than one."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from engine.build import BuiltModel
-from engine.dispatch import Dispatched
+from engine.dispatch import ROLLING_FROM, Dispatched
 from engine.problem import ProblemData
 from engine.schedule import Schedule, terms
 from engine.solve import greedy, lns, tabu
@@ -98,8 +98,9 @@ def improve_plant(
 
     With ``order`` and more than one worker, the greedy search on the order of
     orders (seeded ``seed + 1``) takes one core and the time-window neighbourhood
-    search the others. Where lateness and rejection make up at least half of
-    ``start``'s objective, a second greedy search takes a core too: with two
+    search the others. On a plant of :data:`~engine.dispatch.ROLLING_FROM` orders
+    or more where lateness and rejection make up at least half of ``start``'s
+    objective, a second greedy search takes a core too: with two
     workers it runs in this thread (seeded ``seed``) instead of the neighbourhood
     search, with more in a process of its own (seeded ``seed + 2``). Without
     ``order``, or with one worker, the neighbourhood search runs alone.
@@ -138,7 +139,13 @@ def improve_plant(
 
 
 def _lateness_led(data: ProblemData, start: Schedule) -> bool:
-    """Whether lateness and rejection make up most of the plan's objective."""
+    """Whether the plant is large and lateness and rejection make up most of the plan's
+    objective: then two greedy searches serve better than one beside the window search.
+
+    On smaller plants the window search's CP-SAT models cover much of the plan and
+    keep their core."""
+    if len(data.orders) < ROLLING_FROM:
+        return False
     t = terms(data, start)
     return 2 * (t.tardiness + t.rejection) >= t.total
 
