@@ -702,7 +702,8 @@ def rolling_greedy(
             )
             begin = resume.position if resume is not None else 0
             fresh: list[_Snapshot] = []
-            trial = _run(data, rest[:horizon], resume, fresh, every)
+            # Later trials of this window resume before its end, never past it.
+            trial = _run(data, rest[:horizon], resume, fresh, every, until=end)
             if trial is None:
                 continue
             placed = trial.ops[len(resume.ops) :] if resume is not None else trial.ops
@@ -892,12 +893,14 @@ def _run(
     resume: _Snapshot | None = None,
     snapshots: list[_Snapshot] | None = None,
     every: int = 0,
+    until: int | None = None,
 ) -> Schedule | None:
     """Dispatch the orders in ``sequence``; None when a firm order cannot be placed.
 
     With ``resume``, the first ``resume.position`` orders (which must be those of
     the snapshot's sequence) are not dispatched again. With ``snapshots`` and
-    ``every``, the state before every ``every``-th later order is appended to it.
+    ``every``, the state before every ``every``-th later order (before position
+    ``until``, if given) is appended to it.
     """
     if resume is None:
         state, begin = _fresh_state(data), 0
@@ -909,7 +912,13 @@ def _run(
         begin = resume.position
     w = data.weights
     for position in range(begin, len(sequence)):
-        if snapshots is not None and every and position > begin and position % every == 0:
+        if (
+            snapshots is not None
+            and every
+            and position > begin
+            and position % every == 0
+            and (until is None or position < until)
+        ):
             snapshots.append(_Snapshot.take(position, state, accepted, sources, ops))
         order = data.orders[sequence[position]]
         placed: list[ScheduledOp] = []
