@@ -549,9 +549,7 @@ def iterated_greedy(
         first = next((i for i, (a, b) in enumerate(zip(rest, sequence, strict=True)) if a != b), n)
         if first == n:
             continue
-        resume = max(
-            (x for x in snaps if x.position <= first), key=lambda x: x.position, default=None
-        )
+        resume = _resume_point(snaps, first)
         fresh_snaps: list[_Snapshot] = []
         trial = _run(data, rest, resume, fresh_snaps, every)
         if trial is None:
@@ -679,10 +677,11 @@ def rolling_greedy(
             if other is not None:
                 other_snaps: list[_Snapshot] = []
                 found = _run(data, other, snapshots=other_snaps, every=every)
+                found_value = None if found is None else terms(data, found).total
                 # Dispatched again, the other plan is mostly worse than it was: it is
                 # taken up only when no worse than this search's own.
-                if found is not None and terms(data, found).total <= value:
-                    value, sequence, schedule = terms(data, found).total, other, found
+                if found is not None and found_value is not None and found_value <= value:
+                    value, sequence, schedule = found_value, other, found
                     snaps, cost = other_snaps, _order_costs(data, found)
         end, horizon = min(n, lo + size), min(n, lo + reach)
         before, before_snaps = list(sequence), list(snaps)
@@ -697,9 +696,7 @@ def rolling_greedy(
             first = next((i for i in range(lo, end) if rest[i] != sequence[i]), None)
             if first is None:
                 continue
-            resume = max(
-                (x for x in snaps if x.position <= first), key=lambda x: x.position, default=None
-            )
+            resume = _resume_point(snaps, first)
             begin = resume.position if resume is not None else 0
             fresh: list[_Snapshot] = []
             # Later trials of this window resume before its end, never past it.
@@ -714,9 +711,7 @@ def rolling_greedy(
                 cost.update(trial_cost)
                 changed = True
         if changed:
-            resume = max(
-                (x for x in snaps if x.position <= lo), key=lambda x: x.position, default=None
-            )
+            resume = _resume_point(snaps, lo)
             begin = resume.position if resume is not None else 0
             fresh = []
             whole_plan = _run(data, sequence, resume, fresh, every)
@@ -736,6 +731,11 @@ def rolling_greedy(
         if lo + 1 >= n:
             lo = 0
     return best
+
+
+def _resume_point(snaps: list[_Snapshot], position: int) -> _Snapshot | None:
+    """The last snapshot at or before ``position``, from which a dispatch can resume."""
+    return max((x for x in snaps if x.position <= position), key=lambda x: x.position, default=None)
 
 
 def _moved(
