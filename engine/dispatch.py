@@ -14,7 +14,7 @@ import bisect
 import operator
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Protocol
@@ -764,7 +764,7 @@ def _pick_weights(cost: dict[int, Fraction], orders: list[int]) -> list[float]:
 
 
 def _costs_of(
-    data: ProblemData, schedule: Schedule, orders: list[int], placed: list[ScheduledOp]
+    data: ProblemData, schedule: Schedule, orders: Iterable[int], placed: list[ScheduledOp]
 ) -> dict[int, Fraction]:
     """The tardiness and rejection costs of ``orders``, whose operations are all in ``placed``."""
     w = data.weights
@@ -804,17 +804,7 @@ def completion_order(data: ProblemData, schedule: Schedule) -> list[int]:
 
 def _order_costs(data: ProblemData, schedule: Schedule) -> dict[int, Fraction]:
     """Each order's share of the tardiness and rejection terms."""
-    w = data.weights
-    done = completions(data, schedule)
-    cost: dict[int, Fraction] = {}
-    for o in data.orders:
-        if o.index in done:
-            cost[o.index] = (
-                w.tardiness * o.tier_weight * Fraction(max(0, done[o.index] - o.due), 60)
-            )
-        else:
-            cost[o.index] = w.rejection * o.value
-    return cost
+    return _costs_of(data, schedule, range(len(data.orders)), schedule.ops)
 
 
 @dataclass(frozen=True)
