@@ -437,13 +437,29 @@ def dispatch_order(
         return None
     if on_improve is not None:
         on_improve(best.schedule, best.value)
-    if improve is not None and improve > 0 and best.value > 0:
-        until = time.monotonic() + improve
-        if len(best.sequence) >= ROLLING_FROM:
-            best = rolling_greedy(data, best, until, seed, on_improve)
-        else:
-            best = iterated_greedy(data, best, until, seed, on_improve, stall_limit=STALL_LIMIT)
+    if improve is not None and improve > 0:
+        best = improve_order(data, best, time.monotonic() + improve, seed, on_improve)
     return best
+
+
+def improve_order(
+    data: ProblemData,
+    start: Dispatched,
+    deadline: float,
+    seed: int = 0,
+    on_improve: Callable[[Schedule, Fraction], None] | None = None,
+) -> Dispatched:
+    """The dispatcher's own search on the order of orders, alone, before any other.
+
+    :func:`rolling_greedy` on large plants; below :data:`ROLLING_FROM` orders
+    :func:`iterated_greedy`, which stops after :data:`STALL_LIMIT` trials without a
+    better plan. ``on_improve`` is called with each better plan.
+    """
+    if start.value <= 0:
+        return start
+    if len(start.sequence) >= ROLLING_FROM:
+        return rolling_greedy(data, start, deadline, seed, on_improve)
+    return iterated_greedy(data, start, deadline, seed, on_improve, stall_limit=STALL_LIMIT)
 
 
 STALL_LIMIT = 300
@@ -591,8 +607,68 @@ def order_search(
     window's dispatch; below, :func:`iterated_greedy`, whose trials see the whole
     plan. Parameters and result are those of both.
     """
-    search = rolling_greedy if len(start.sequence) >= ROLLING_FROM else iterated_greedy
+    search = rolling_race if len(start.sequence) >= ROLLING_FROM else iterated_greedy
     return search(data, start, deadline, seed, on_improve, stop=stop, restart=restart)
+
+
+RACE_SHARE = 0.3
+"""Share of its time :func:`rolling_race` gives to first sweeps from the start."""
+
+RACE_MOST = 8
+"""Most first sweeps :func:`rolling_race` runs."""
+
+
+def rolling_race(
+    data: ProblemData,
+    start: Dispatched,
+    deadline: float,
+    seed: int,
+    on_improve: Callable[[Schedule, Fraction], None] | None = None,
+    *,
+    stop: Stop | None = None,
+    restart: Callable[[], list[int] | None] | None = None,
+) -> Dispatched:
+    """:func:`rolling_greedy` from the best of several first sweeps.
+
+    From one start, runs of the rolling search with different seeds end their
+    first sweep along the order of orders far apart, and a run mostly keeps its
+    rank afterwards: on a loaded plant of 500 orders twelve runs stood at 0.59
+    to 0.76 of the start's objective after 2.5 s and at 0.52 to 0.69 after 30 s,
+    in nearly the same order. So first sweeps with seeds of their own take up to
+    :data:`RACE_SHARE` of the time (as many as fit, at most :data:`RACE_MOST`),
+    and the search goes on from the best of them. Where one sweep takes most of
+    the time (on 2,000 orders in a minute), this is the rolling search alone.
+
+    Parameters and result are those of :func:`rolling_greedy`; ``restart`` is
+    called only once the race is over.
+    """
+    began = time.monotonic()
+    reported = start.value
+
+    def report(schedule: Schedule, value: Fraction) -> None:
+        # Only plans better than any of the race so far.
+        nonlocal reported
+        if value < reported:
+            reported = value
+            if on_improve is not None:
+                on_improve(schedule, value)
+
+    def stopped() -> bool:
+        return stop is not None and stop.is_set()
+
+    best = rolling_greedy(data, start, deadline, seed, report, stop=stop, sweeps=1)
+    lap = time.monotonic() - began
+    runs = min(RACE_MOST, int(RACE_SHARE * (deadline - began) / max(lap, 1e-6)))
+    for k in range(1, runs):
+        if stopped() or time.monotonic() + lap >= deadline:
+            break
+        other = rolling_greedy(data, start, deadline, seed + 7919 * k, report, stop=stop, sweeps=1)
+        if other.value < best.value:
+            best = other
+    # A first sweep that ended at the deadline leaves less than a whole dispatch.
+    if stopped() or deadline - time.monotonic() < lap / 4:
+        return best
+    return rolling_greedy(data, best, deadline, seed, report, stop=stop, restart=restart)
 
 
 def rolling_greedy(
@@ -606,6 +682,7 @@ def rolling_greedy(
     restart: Callable[[], list[int] | None] | None = None,
     restart_after: int = 50,
     window: int | None = None,
+    sweeps: int | None = None,
 ) -> Dispatched:
     """The iterated greedy search a window of the order of orders at a time, for large plants.
 
@@ -641,6 +718,9 @@ def rolling_greedy(
         Trials without a strictly better plan before each call of ``restart``.
     window
         Orders in the window (default: a fifth of the orders, 50 to :data:`WINDOW`).
+    sweeps
+        Stop after the window has rolled along the whole order this many times
+        (default: only at the deadline).
 
     Returns
     -------
@@ -667,7 +747,7 @@ def rolling_greedy(
         return best
     value = terms(data, schedule).total
     cost = _order_costs(data, schedule)
-    lo, stall = 0, 0
+    lo, stall, swept = 0, 0, 0
     while time.monotonic() + whole < deadline and best.value > 0:
         if stop is not None and stop.is_set():
             break
@@ -730,6 +810,9 @@ def rolling_greedy(
         lo += size // 2
         if lo + 1 >= n:
             lo = 0
+            swept += 1
+            if sweeps is not None and swept >= sweeps:
+                break
     return best
 
 

@@ -393,12 +393,95 @@ def test_order_search_rolls_a_window_on_large_plants_only(
     used: list[str] = []
     monkeypatch.setattr(dispatch, "rolling_greedy", lambda *a, **k: used.append("rolling") or start)
     monkeypatch.setattr(dispatch, "iterated_greedy", lambda *a, **k: used.append("whole") or start)
+    monkeypatch.setattr(dispatch, "rolling_race", lambda *a, **k: used.append("race") or start)
     dispatch.order_search(data, start, time.monotonic() + 1, 0)
     monkeypatch.setattr(dispatch, "ROLLING_FROM", 40)
     dispatch.order_search(data, start, time.monotonic() + 1, 0)
-    # The dispatcher's own search before CP-SAT chooses the same way.
+    # The dispatcher's own search before CP-SAT rolls its window without a race.
     dispatch.dispatch_order(data, rules=1, improve=0.5)
-    assert used == ["whole", "rolling", "rolling"]
+    assert used == ["whole", "race", "rolling"]
+
+
+def _fake_sweeps(
+    monkeypatch: pytest.MonkeyPatch, start: Dispatched, lap: float, values: dict[int, int]
+) -> list[tuple[Dispatched, int, int | None, bool]]:
+    """Stand in for the rolling search: a first sweep with seed ``s`` takes ``lap``
+    seconds and ends at ``values[s]``; record (start, seed, sweeps, with restart)."""
+    import engine.dispatch as dispatch
+
+    calls: list[tuple[Dispatched, int, int | None, bool]] = []
+
+    def fake(data, begin, deadline, seed, on_improve=None, *, stop=None, restart=None, sweeps=None):  # type: ignore[no-untyped-def]
+        calls.append((begin, seed, sweeps, restart is not None))
+        if sweeps is None:
+            return begin
+        time.sleep(min(lap, max(0.0, deadline - time.monotonic())))
+        value = Fraction(values.get(seed, 900))
+        found = Dispatched(begin.schedule, [*begin.sequence], value)
+        if on_improve is not None:
+            on_improve(found.schedule, value)
+        return found
+
+    monkeypatch.setattr(dispatch, "rolling_greedy", fake)
+    return calls
+
+
+def test_rolling_race_goes_on_from_the_best_first_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.dispatch as dispatch
+
+    _, data = _loaded(40, 3)
+    start = Dispatched(_start(data).schedule, _start(data).sequence, Fraction(1000))
+    calls = _fake_sweeps(monkeypatch, start, 0.1, {5: 950, 5 + 7919: 700, 5 + 2 * 7919: 800})
+    reported: list[Fraction] = []
+    best = dispatch.rolling_race(
+        data,
+        start,
+        time.monotonic() + 2.0,
+        5,
+        lambda _s, v: reported.append(v),
+        restart=lambda: None,
+    )
+    firsts = [c for c in calls if c[2] == 1]
+    # As many first sweeps as fit in 30% of the time (about six), each from the start
+    # with a seed of its own, and only the search after the race takes up other plans.
+    assert 3 <= len(firsts) <= dispatch.RACE_MOST
+    assert all(c[0] is start and not c[3] for c in firsts)
+    assert len({c[1] for c in firsts}) == len(firsts)
+    last = calls[-1]
+    assert last[2] is None and last[3] and last[1] == 5
+    assert last[0].value == 700 and best.value == 700
+    # Only plans better than any before are passed on.
+    assert reported == [950, 700]
+
+
+def test_rolling_race_is_the_rolling_search_alone_when_a_sweep_takes_the_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import engine.dispatch as dispatch
+
+    _, data = _loaded(40, 3)
+    start = _start(data)
+    calls = _fake_sweeps(monkeypatch, start, 5.0, {})
+    dispatch.rolling_race(data, start, time.monotonic() + 0.5, 0)
+    assert [(c[1], c[2]) for c in calls] == [(0, 1)]
+
+
+def test_rolling_race_on_a_loaded_plant_gives_checked_plans() -> None:
+    import engine.dispatch as dispatch
+
+    scenario, data = _loaded(80, 3)
+    start = _start(data)
+    offered: list[tuple[Schedule, Fraction]] = []
+    best = dispatch.rolling_race(
+        data, start, time.monotonic() + 3.0, 0, lambda s, v: offered.append((s, v))
+    )
+    assert best.value <= start.value
+    assert best.value == terms(data, best.schedule).total
+    values = [v for _, v in offered]
+    assert values == sorted(values, reverse=True) and len(set(values)) == len(values)
+    for schedule, value in offered[-3:]:
+        assert terms(data, schedule).total == value
+        _checked(scenario, data, schedule)
 
 
 @settings(max_examples=200, deadline=None)
@@ -482,3 +565,37 @@ def test_portfolio_on_a_plant_led_by_lateness_runs_two_greedy_searches(
     portfolio.improve_plant(data, start.schedule, time.monotonic() + 1, workers, 7, order=start)
     assert sorted(seen_greedy) == greedy_seeds
     assert seen_windows == windows
+
+
+@pytest.mark.parametrize(
+    ("load", "due_scale", "searched_first"), [(0.8, 0.5, False), (0.5, 1.0, True)]
+)
+def test_a_large_plant_led_by_lateness_goes_straight_to_its_greedy_searches(
+    monkeypatch: pytest.MonkeyPatch, load: float, due_scale: float, searched_first: bool
+) -> None:
+    from engine.solve import SolveParams, solver
+
+    scenario = scenario_from_data(
+        generate(40, 1 if load == 0.8 else 3, load=load, due_scale=due_scale)
+    )
+    alone: list[float] = []
+    handed: list[Dispatched] = []
+
+    def improve_order(data, start, deadline, seed=0, on_improve=None):  # type: ignore[no-untyped-def]
+        alone.append(deadline - time.monotonic())
+        return start
+
+    def improve_plant(data, start, deadline, workers, seed, on_improve=None, order=None):  # type: ignore[no-untyped-def]
+        handed.append(order)
+        return start
+
+    monkeypatch.setattr(solver, "SMALL_MODEL", 0)
+    monkeypatch.setattr(solver, "LARGE_MODEL", 0)
+    monkeypatch.setattr(portfolio, "ROLLING_FROM", 40)
+    monkeypatch.setattr(solver, "improve_order", improve_order)
+    monkeypatch.setattr(portfolio, "improve_plant", improve_plant)
+    result = solver.solve(scenario, SolveParams(time_limit=10, workers=2, seed=0))
+    assert result.has_plan and len(handed) == 1
+    # The search alone gets a tenth of the time limit, where it runs at all.
+    assert len(alone) == int(searched_first)
+    assert all(0.5 < left <= 1.0 for left in alone)

@@ -108,7 +108,7 @@ def improve_plant(
     if order is None or workers < 2:
         return lns.improve(data, start, deadline, workers, seed, on_improve=on_improve)
     shared = Incumbent(data, start, on_improve)
-    led = _lateness_led(data, start)
+    led = lateness_led(data, start)
     # Greedy searches in processes of their own; with two workers and a plan led by
     # lateness, the second runs in this thread instead of the window search.
     processes = 2 if led and workers > 2 else 1
@@ -138,7 +138,7 @@ def improve_plant(
     return shared.get()[0]
 
 
-def _lateness_led(data: ProblemData, start: Schedule) -> bool:
+def lateness_led(data: ProblemData, start: Schedule) -> bool:
     """Whether the plant is large and lateness and rejection make up most of the plan's
     objective: then two greedy searches serve better than one beside the window search.
 
