@@ -184,9 +184,14 @@ def _place_on(
             continue
         crew: list[str] = []
         if op.crew:
+            # The earliest time one of those not free at s could be.
+            soonest = _NEVER
             for k, person in enumerate(ordered):
-                if ready[k] > s:
+                r = ready[k]
+                if r > s:
                     # Known not to be free before then (nothing is booked meanwhile).
+                    if r < soonest:
+                        soonest = r
                     continue
                 own = narrowed.get(person)
                 if own is not None:
@@ -196,21 +201,30 @@ def _place_on(
                         ready[k] = _NEVER
                         continue
                     if own[w][0] > s:
-                        ready[k] = own[w][0]
+                        r = ready[k] = own[w][0]
+                        if r < soonest:
+                            soonest = r
                         continue
                 busy = people[person].busy
                 i = bisect.bisect_left(busy, (s, -1, None))
                 if i and busy[i - 1][1] > s:
-                    ready[k] = busy[i - 1][1]
+                    r = ready[k] = busy[i - 1][1]
+                elif i < len(busy) and busy[i][0] < s + d:
+                    r = ready[k] = busy[i][1]
+                else:
+                    crew.append(person)
+                    if len(crew) == op.crew:
+                        break
                     continue
-                if i < len(busy) and busy[i][0] < s + d:
-                    ready[k] = busy[i][1]
-                    continue
-                crew.append(person)
-                if len(crew) == op.crew:
-                    break
+                if r < soonest:
+                    soonest = r
             short = op.crew - len(crew)
-            if short > 0:
+            if short == 1:
+                if soonest == _NEVER:
+                    return None
+                t = soonest
+                continue
+            if short > 1:
                 # Before the short-th earliest time another could start, too few are free.
                 later = sorted(r for r in ready if s < r < _NEVER)
                 if len(later) < short:
