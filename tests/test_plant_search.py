@@ -599,3 +599,22 @@ def test_a_large_plant_led_by_lateness_goes_straight_to_its_greedy_searches(
     # The search alone gets a tenth of the time limit, where it runs at all.
     assert len(alone) == int(searched_first)
     assert all(0.5 < left <= 1.0 for left in alone)
+
+
+def test_search_benchmark_reports_ratios_to_the_dispatched_plan(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks import search_bench
+
+    seed, marks, raced = search_bench.run_seed(40, 3, 1.0, 0)
+    assert seed == 0 and len(marks) == 1 and 0 < raced <= 1
+    seed, marks, raced = search_bench.run_seed(40, 3, 3.0, 1)
+    # The rolling search only ever improves on the dispatched plan.
+    assert len(marks) == 2 and 1 >= marks[0] >= marks[1] > 0 and 0 < raced <= 1
+    assert (
+        search_bench.main(["--orders", "30", "--seconds", "0.5", "--seeds", "2", "--jobs", "1"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "| seed | rolling 0.5 s | race |" in out and out.count("\n| ") == 2
+    assert "mean: rolling" in out
