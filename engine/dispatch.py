@@ -656,6 +656,8 @@ def rolling_race(
     Parameters and result are those of :func:`rolling_greedy`; ``restart`` is
     called only once the race is over.
     """
+    if start.value <= 0:
+        return start
     began = time.monotonic()
     reported = start.value
 

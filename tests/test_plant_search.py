@@ -466,6 +466,17 @@ def test_rolling_race_is_the_rolling_search_alone_when_a_sweep_takes_the_time(
     assert [(c[1], c[2]) for c in calls] == [(0, 1)]
 
 
+def test_rolling_race_leaves_a_plan_that_costs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.dispatch as dispatch
+
+    _, data = _loaded(40, 3)
+    found = _start(data)
+    start = Dispatched(found.schedule, found.sequence, Fraction(0))
+    calls = _fake_sweeps(monkeypatch, start, 0.0, {})
+    assert dispatch.rolling_race(data, start, time.monotonic() + 1.0, 0) is start
+    assert calls == []
+
+
 def test_rolling_race_on_a_loaded_plant_gives_checked_plans() -> None:
     import engine.dispatch as dispatch
 
