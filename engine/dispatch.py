@@ -188,34 +188,28 @@ def _place_on(
             soonest = _NEVER
             for k, person in enumerate(ordered):
                 r = ready[k]
-                if r > s:
-                    # Known not to be free before then (nothing is booked meanwhile).
-                    if r < soonest:
-                        soonest = r
-                    continue
-                own = narrowed.get(person)
-                if own is not None:
+                # Above s: known not to be free before then (nothing is booked meanwhile).
+                if r <= s:
+                    own = narrowed.get(person)
                     # Inlined first_start: this loop is the dispatcher's hottest.
-                    w = bisect.bisect_left(own, s, key=_range_end)
-                    if w == len(own):
-                        ready[k] = _NEVER
-                        continue
-                    if own[w][0] > s:
-                        r = ready[k] = own[w][0]
-                        if r < soonest:
-                            soonest = r
-                        continue
-                busy = people[person].busy
-                i = bisect.bisect_left(busy, (s, -1, None))
-                if i and busy[i - 1][1] > s:
-                    r = ready[k] = busy[i - 1][1]
-                elif i < len(busy) and busy[i][0] < s + d:
-                    r = ready[k] = busy[i][1]
-                else:
-                    crew.append(person)
-                    if len(crew) == op.crew:
-                        break
-                    continue
+                    w = -1 if own is None else bisect.bisect_left(own, s, key=_range_end)
+                    if own is not None and w == len(own):
+                        r = _NEVER
+                    elif own is not None and own[w][0] > s:
+                        r = own[w][0]
+                    else:
+                        busy = people[person].busy
+                        i = bisect.bisect_left(busy, (s, -1, None))
+                        if i and busy[i - 1][1] > s:
+                            r = busy[i - 1][1]
+                        elif i < len(busy) and busy[i][0] < s + d:
+                            r = busy[i][1]
+                        else:
+                            crew.append(person)
+                            if len(crew) == op.crew:
+                                break
+                            continue
+                    ready[k] = r
                 if r < soonest:
                     soonest = r
             short = op.crew - len(crew)
