@@ -406,8 +406,7 @@ def dispatch(
         Seconds after which no further rule is started (the first two always run).
     improve
         Seconds of greedy search on the best rule's order of orders (see
-        :func:`order_search`; the search on the whole order stops after
-        :data:`STALL_LIMIT` trials without a better plan).
+        :func:`improve_order`).
     seed
         Random seed of that search.
     on_improve
@@ -611,9 +610,10 @@ def order_search(
 ) -> Dispatched:
     """The greedy search on the order of orders that suits the plant's size.
 
-    From :data:`ROLLING_FROM` orders, :func:`rolling_greedy`, whose trials cost a
-    window's dispatch; below, :func:`iterated_greedy`, whose trials see the whole
-    plan. Parameters and result are those of both.
+    From :data:`ROLLING_FROM` orders, :func:`rolling_race` (the rolling search,
+    whose trials cost a window's dispatch, from the best of several first sweeps);
+    below, :func:`iterated_greedy`, whose trials see the whole plan. Parameters and
+    result are those of both.
     """
     search = rolling_race if len(start.sequence) >= ROLLING_FROM else iterated_greedy
     return search(data, start, deadline, seed, on_improve, stop=stop, restart=restart)
@@ -640,11 +640,12 @@ def rolling_race(
 
     From one start, runs of the rolling search with different seeds end their
     first sweep along the order of orders far apart, and a run mostly keeps its
-    rank afterwards: on a loaded plant of 500 orders twelve runs stood at 0.59
-    to 0.76 of the start's objective after 2.5 s and at 0.52 to 0.69 after 30 s,
-    in nearly the same order. So first sweeps with seeds of their own take up to
-    :data:`RACE_SHARE` of the time (as many as fit, at most :data:`RACE_MOST`),
-    and the search goes on from the best of them. Where one sweep takes most of
+    rank afterwards: on a loaded plant of 500 orders eight runs stood at 0.61
+    to 0.82 of the start's objective after 2.5 s and at 0.56 to 0.64 after 30 s,
+    mostly in the same order (``python -m benchmarks.search_bench``). So first
+    sweeps with seeds of their own take up to :data:`RACE_SHARE` of the time (as
+    many as fit, at most :data:`RACE_MOST`), and the search goes on from the best
+    of them. Where one sweep takes most of
     the time (on 2,000 orders in a minute), this is the rolling search alone.
 
     Parameters and result are those of :func:`rolling_greedy`; ``restart`` is
