@@ -157,13 +157,18 @@ def _finish_compiling(quiet: bool) -> None:
     A solve compiles them in the background and does not wait for them past its time
     limit; without this, every short solve would start compiling afresh.
     """
+    from engine import dispatch_kernels
     from engine.solve import tabu
 
-    if not tabu.warming():
+    if not tabu.warming() and not dispatch_kernels.warming():
         return
     if not quiet:
         err.print("compiling the search's inner loops once after installing (a few seconds)")
-    tabu.ready(time.monotonic() + COMPILE_WAIT)
+    deadline = time.monotonic() + COMPILE_WAIT
+    if tabu.warming():
+        tabu.ready(deadline)
+    if dispatch_kernels.warming():
+        dispatch_kernels.wait(deadline)
 
 
 def _load_plan(path: Path) -> Plan:

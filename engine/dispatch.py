@@ -11,14 +11,20 @@ their value. The result hints CP-SAT and stands alone (``--method dispatch``).
 from __future__ import annotations
 
 import bisect
+import math
 import operator
 import random
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Protocol
 
+import numpy as np
+
+from engine import dispatch_kernels as kernels
 from engine.problem import LineData, Mode, OpData, OrderData, ProblemData, first_start
 from engine.schedule import Schedule, ScheduledOp, completions, terms
 
@@ -534,7 +540,7 @@ def iterated_greedy(
     # Snapshots of the current sequence's dispatch: a trial re-dispatches only from
     # the last snapshot before the first order it moves.
     every = max(1, n // SNAPSHOTS)
-    snaps: list[_Snapshot] | None = None
+    snaps: list[Snapshot] | None = None
     # How often each place in the sequence is picked: its order's cost in the current plan.
     weights: list[float] | None = None
     stall = 0
@@ -547,7 +553,7 @@ def iterated_greedy(
             stall = 0
             other = restart()
             if other is not None:
-                other_snaps: list[_Snapshot] = []
+                other_snaps: list[Snapshot] = []
                 found = _run(data, other, snapshots=other_snaps, every=every)
                 if found is not None:
                     value, sequence, schedule = terms(data, found).total, other, found
@@ -573,7 +579,7 @@ def iterated_greedy(
         if first == n:
             continue
         resume = _resume_point(snaps, first)
-        fresh_snaps: list[_Snapshot] = []
+        fresh_snaps: list[Snapshot] = []
         trial = _run(data, rest, resume, fresh_snaps, every)
         if trial is None:
             continue
@@ -749,7 +755,7 @@ def rolling_greedy(
     # Finer snapshots than the whole-order search's: trials resume close to the window.
     every = max(1, n // (4 * SNAPSHOTS))
     sequence = list(start.sequence)
-    snaps: list[_Snapshot] = []
+    snaps: list[Snapshot] = []
     clock = time.monotonic()
     schedule = _run(data, sequence, snapshots=snaps, every=every)
     # The longest a window's whole dispatch takes: the search leaves time for it.
@@ -757,7 +763,8 @@ def rolling_greedy(
     if schedule is None:
         return best
     value = terms(data, schedule).total
-    cost = _order_costs(data, schedule)
+    prices = _prices(data)
+    cost = prices.scaled(_order_costs(data, schedule))
     lo, stall, swept = 0, 0, 0
     while time.monotonic() + whole < deadline and best.value > 0:
         if stop is not None and stop.is_set():
@@ -766,14 +773,14 @@ def rolling_greedy(
             stall = 0
             other = restart()
             if other is not None:
-                other_snaps: list[_Snapshot] = []
+                other_snaps: list[Snapshot] = []
                 found = _run(data, other, snapshots=other_snaps, every=every)
                 found_value = None if found is None else terms(data, found).total
                 # Dispatched again, the other plan is mostly worse than it was: it is
                 # taken up only when no worse than this search's own.
                 if found is not None and found_value is not None and found_value <= value:
                     value, sequence, schedule = found_value, other, found
-                    snaps, cost = other_snaps, _order_costs(data, found)
+                    snaps, cost = other_snaps, prices.scaled(_order_costs(data, found))
         end, horizon = min(n, lo + size), min(n, lo + reach)
         before, before_snaps = list(sequence), list(snaps)
         changed = False
@@ -782,20 +789,20 @@ def rolling_greedy(
             if time.monotonic() + whole >= deadline or (stop is not None and stop.is_set()):
                 break
             stall += 1
-            weights = _pick_weights(cost, sequence[lo:end])
+            weights = _pick_weights(cost, sequence[lo:end], prices.scale)
             rest = _moved(rng, sequence, weights, lo, end)
             first = next((i for i in range(lo, end) if rest[i] != sequence[i]), None)
             if first is None:
                 continue
             resume = _resume_point(snaps, first)
             begin = resume.position if resume is not None else 0
-            fresh: list[_Snapshot] = []
+            fresh: list[Snapshot] = []
             # Later trials of this window resume before its end, never past it.
-            trial = _run(data, rest[:horizon], resume, fresh, every, until=end)
-            if trial is None:
+            trial_cost = _trial(
+                data, rest[:horizon], resume, fresh, every, end, rest[begin:horizon]
+            )
+            if trial_cost is None:
                 continue
-            placed = trial.ops[len(resume.ops) :] if resume is not None else trial.ops
-            trial_cost = _costs_of(data, trial, rest[begin:horizon], placed)
             if sum(trial_cost.values()) <= sum(cost[i] for i in trial_cost):
                 sequence = rest
                 snaps = [x for x in snaps if x.position <= begin] + fresh
@@ -817,7 +824,7 @@ def rolling_greedy(
                         on_improve(schedule, value)
             else:
                 sequence, snaps = before, before_snaps
-            cost = _order_costs(data, schedule)
+            cost = prices.scaled(_order_costs(data, schedule))
         lo += size // 2
         if lo + 1 >= n:
             lo = 0
@@ -827,7 +834,7 @@ def rolling_greedy(
     return best
 
 
-def _resume_point(snaps: list[_Snapshot], position: int) -> _Snapshot | None:
+def _resume_point(snaps: list[Snapshot], position: int) -> Snapshot | None:
     """The last snapshot at or before ``position``, from which a dispatch can resume."""
     return max((x for x in snaps if x.position <= position), key=lambda x: x.position, default=None)
 
@@ -848,9 +855,11 @@ def _moved(
     return rest
 
 
-def _pick_weights(cost: dict[int, Fraction], orders: list[int]) -> list[float]:
-    """How often each of ``orders`` is picked for a move: its cost, plus a floor."""
-    values = [float(cost[i]) for i in orders]
+def _pick_weights(
+    cost: dict[int, Fraction] | dict[int, int], orders: list[int], scale: int = 1
+) -> list[float]:
+    """How often each of ``orders`` is picked for a move: its cost over ``scale``, plus a floor."""
+    values = [float(cost[i]) if scale == 1 else float(cost[i] / scale) for i in orders]
     # Orders that cost nothing are picked too, now and then: moving them later
     # makes room as much as moving late ones earlier does.
     floor = max(sum(values) / len(values) / PICK_FLOOR, 1e-3)
@@ -947,6 +956,185 @@ class _Snapshot:
         return state, list(self.accepted), dict(self.sources), list(self.ops)
 
 
+@dataclass(frozen=True)
+class _CompiledSnapshot:
+    """The compiled dispatcher's state after the first ``position`` orders of a sequence."""
+
+    position: int
+    frozen: kernels.Frozen
+
+
+Snapshot = _Snapshot | _CompiledSnapshot
+"""A dispatch's state part way along a sequence, Python's or the compiled loops'."""
+
+_PER_PROBLEM: dict[int, tuple[weakref.ref[ProblemData], dict[str, object]]] = {}
+_PER_PROBLEM_LOCK = threading.Lock()
+
+
+def _per_problem(data: ProblemData, name: str, make: Callable[[], object]) -> object:
+    """What ``make`` gives for ``data``, made once per problem object and kept while it lives."""
+    key, table = id(data), _PER_PROBLEM
+    with _PER_PROBLEM_LOCK:
+        entry = table.get(key)
+        if entry is None or entry[0]() is not data:
+
+            def forget(ref: weakref.ref[ProblemData]) -> None:
+                # Bound to the table itself: it may run while the interpreter shuts down.
+                if key in table and table[key][0] is ref:
+                    del table[key]
+
+            entry = (weakref.ref(data, forget), {})
+            table[key] = entry
+        made = entry[1]
+    if name not in made:
+        made[name] = make()
+    return made[name]
+
+
+def _packed(data: ProblemData) -> kernels.Packed | None:
+    """``data`` packed for the compiled loops once they are compiled, else None."""
+    if not kernels.ready():
+        return None
+    packed = _per_problem(data, "packed", lambda: kernels.pack(data, _fresh_state(data)))
+    assert isinstance(packed, kernels.Packed)
+    return packed
+
+
+def _dispatch_compiled(
+    packed: kernels.Packed,
+    sequence: list[int],
+    resume: Snapshot | None,
+    snapshots: list[Snapshot] | None,
+    every: int,
+    until: int | None,
+) -> kernels.State | None:
+    """:func:`_run` by the compiled loops, leaving the plan in the returned state.
+
+    A Python snapshot only gives its position: no snapshot is taken before it.
+    """
+    state = packed.state()
+    n = len(sequence)
+    if isinstance(resume, _CompiledSnapshot):
+        kernels.thaw(resume.frozen, state)
+        begin = resume.position
+    else:
+        kernels.thaw(packed.initial, state)
+        begin = 0
+    after = 0 if resume is None else resume.position
+    cuts: list[int] = []
+    if snapshots is not None and every:
+        last = n if until is None else min(n, until)
+        cuts = list(range((after // every + 1) * every, last, every))
+    order = np.asarray(sequence, dtype=np.int64)
+    position = begin
+    for cut in [*cuts, n]:
+        if cut <= position:
+            continue
+        if not kernels.dispatch(packed.plant, state, order, position, cut):
+            return None
+        if cut < n and snapshots is not None:
+            snapshots.append(_CompiledSnapshot(cut, kernels.freeze(state)))
+        position = cut
+    return state
+
+
+def _schedule_of(packed: kernels.Packed, state: kernels.State, sequence: list[int]) -> Schedule:
+    """The plan the compiled loops left in ``state`` after dispatching ``sequence``."""
+    accepted = [False] * len(packed.data.orders)
+    sources: dict[tuple[int, int], str] = {}
+    ops: list[ScheduledOp] = []
+    taken, src = state.accepted.tolist(), state.line_src.tolist()
+    machine, start, end = state.op_machine.tolist(), state.op_start.tolist(), state.op_end.tolist()
+    staff_off, staff_len = state.op_staff_off.tolist(), state.op_staff_len.tolist()
+    staff = state.op_staff.tolist()
+    machines, people = packed.machines, packed.people
+    for o in sequence:
+        if not taken[o]:
+            continue
+        accepted[o] = True
+        for index, line, own in packed.layout[o]:
+            if src[line] == kernels.STOCK:
+                sources[(o, index)] = "stock"
+                continue
+            sources[(o, index)] = "production"
+            for g, position in own:
+                a = staff_off[g]
+                crew = tuple(people[p] for p in staff[a : a + staff_len[g]])
+                ops.append(
+                    ScheduledOp(o, index, position, machines[machine[g]], crew, start[g], end[g])
+                )
+    return Schedule(accepted, sources, ops)
+
+
+@dataclass(frozen=True)
+class _Prices:
+    """Orders' lateness and rejection costs as integers: the objective's times ``scale``.
+
+    The rolling search adds and compares the costs of hundreds of orders per
+    trial; as integers it does so exactly and without building fractions.
+    """
+
+    scale: int
+    per_minute: list[int]
+    rejection: list[int]
+    due: list[int]
+
+    @classmethod
+    def of(cls, data: ProblemData) -> _Prices:
+        w = data.weights
+        late = [w.tardiness * o.tier_weight / 60 for o in data.orders]
+        rejected = [w.rejection * o.value for o in data.orders]
+        scale = math.lcm(1, *(f.denominator for f in late + rejected))
+        return cls(
+            scale,
+            [int(f * scale) for f in late],
+            [int(f * scale) for f in rejected],
+            [o.due for o in data.orders],
+        )
+
+    def cost(self, order: int, done: int) -> int:
+        """The cost of ``order`` completed at ``done`` (-1: rejected)."""
+        if done < 0:
+            return self.rejection[order]
+        return self.per_minute[order] * max(0, done - self.due[order])
+
+    def scaled(self, costs: dict[int, Fraction]) -> dict[int, int]:
+        """``costs`` times the scale, as integers (exactly)."""
+        return {o: int(c * self.scale) for o, c in costs.items()}
+
+
+def _prices(data: ProblemData) -> _Prices:
+    prices = _per_problem(data, "prices", lambda: _Prices.of(data))
+    assert isinstance(prices, _Prices)
+    return prices
+
+
+def _trial(
+    data: ProblemData,
+    sequence: list[int],
+    resume: Snapshot | None,
+    snapshots: list[Snapshot],
+    every: int,
+    until: int,
+    orders: list[int],
+) -> dict[int, int] | None:
+    """Dispatch as :func:`_run` does; the scaled costs (:class:`_Prices`) of ``orders``,
+    which must all be dispatched after ``resume``, or None when a firm order does not fit."""
+    packed = _packed(data)
+    prices = _prices(data)
+    if packed is not None and not isinstance(resume, _Snapshot):
+        state = _dispatch_compiled(packed, sequence, resume, snapshots, every, until)
+        if state is None:
+            return None
+        done = kernels.completions(packed.plant, state, np.asarray(orders, dtype=np.int64))
+        return {o: prices.cost(o, d) for o, d in zip(orders, done.tolist(), strict=True)}
+    schedule = _run(data, sequence, resume, snapshots, every, until)
+    if schedule is None:
+        return None
+    placed = schedule.ops[len(resume.ops) :] if isinstance(resume, _Snapshot) else schedule.ops
+    return prices.scaled(_costs_of(data, schedule, orders, placed))
+
+
 def _fresh_state(data: ProblemData) -> _State:
     """No order dispatched yet: only the operations fixed with their crews are placed."""
     state = _State(
@@ -974,8 +1162,8 @@ def _fresh_state(data: ProblemData) -> _State:
 def _run(
     data: ProblemData,
     sequence: list[int],
-    resume: _Snapshot | None = None,
-    snapshots: list[_Snapshot] | None = None,
+    resume: Snapshot | None = None,
+    snapshots: list[Snapshot] | None = None,
     every: int = 0,
     until: int | None = None,
 ) -> Schedule | None:
@@ -985,7 +1173,31 @@ def _run(
     the snapshot's sequence) are not dispatched again. With ``snapshots`` and
     ``every``, the state before every ``every``-th later order (before position
     ``until``, if given) is appended to it.
+
+    Once :mod:`engine.dispatch_kernels` is compiled, the orders are placed by its
+    compiled loops (the same plan, sooner); a snapshot of the other kind is then
+    not resumed from, only its position is kept.
     """
+    packed = _packed(data)
+    if packed is not None and not isinstance(resume, _Snapshot):
+        state = _dispatch_compiled(packed, sequence, resume, snapshots, every, until)
+        return None if state is None else _schedule_of(packed, state, sequence)
+    if isinstance(resume, _Snapshot):
+        return _run_python(data, sequence, resume, snapshots, every, until)
+    after = 0 if resume is None else resume.position
+    return _run_python(data, sequence, None, snapshots, every, until, after)
+
+
+def _run_python(
+    data: ProblemData,
+    sequence: list[int],
+    resume: _Snapshot | None,
+    snapshots: list[Snapshot] | None,
+    every: int,
+    until: int | None,
+    after: int = 0,
+) -> Schedule | None:
+    """:func:`_run` in Python; snapshots only after position ``after`` too."""
     if resume is None:
         state, begin = _fresh_state(data), 0
         accepted = [False] * len(data.orders)
@@ -994,12 +1206,13 @@ def _run(
     else:
         state, accepted, sources, ops = resume.restore(data)
         begin = resume.position
+    after = max(after, begin)
     w = data.weights
     for position in range(begin, len(sequence)):
         if (
             snapshots is not None
             and every
-            and position > begin
+            and position > after
             and position % every == 0
             and (until is None or position < until)
         ):

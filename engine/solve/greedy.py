@@ -31,6 +31,7 @@ import time
 from fractions import Fraction
 from multiprocessing.connection import Connection
 
+from engine import dispatch_kernels
 from engine.dispatch import Dispatched, completion_order, order_search
 from engine.problem import ProblemData
 from engine.schedule import Schedule
@@ -267,6 +268,8 @@ def _child(down: Connection, up: Connection) -> None:
 
 def main(argv: list[str]) -> int:
     """Entry point of the child process (:data:`CHILD`), given its two pipes' descriptors."""
+    # The dispatcher's compiled loops load from Numba's cache while the problem arrives.
+    dispatch_kernels.warm_up_in_background()
     down = Connection(int(argv[0]), writable=False)
     up = Connection(int(argv[1]), readable=False)
     try:

@@ -1,0 +1,186 @@
+"""The compiled dispatcher gives the very plans of the Python one, and searches alike.
+
+Each test dispatches the same order of orders both ways on generated plants
+(crews of two, setup families, calendars, downtime, stock, optional orders),
+on plants whose materials run short until their receipts, and on a plant
+replanned from a published plan with a frozen zone, and asserts identical
+schedules: every operation's machine, crew and minutes, every order's
+acceptance and every line's source.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from datetime import timedelta
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.generate import generate
+from engine import dispatch
+from engine import dispatch_kernels as kernels
+from engine.check import check_plan
+from engine.dispatch import Snapshot, _order_costs, _prices, _resume_point, _run
+from engine.expedite import baseline_of, with_changes
+from engine.io import scenario_from_data
+from engine.model import Status
+from engine.problem import MaterialData, ProblemData, build_problem
+from engine.schedule import Schedule, make_plan, terms
+
+COMPILE_WAIT = 600.0
+"""Seconds to wait for the loops to be compiled (once after installing)."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _compiled() -> None:
+    assert kernels.wait(time.monotonic() + COMPILE_WAIT), "the dispatcher's loops did not compile"
+
+
+def _python(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dispatch, "_packed", lambda data: None)
+
+
+def _plant(orders: int, seed: int, load: float = 0.8) -> ProblemData:
+    return build_problem(scenario_from_data(generate(orders, seed, load=load, due_scale=0.5)))
+
+
+def _short_of_materials(data: ProblemData) -> ProblemData:
+    """The plant with a fifth of each material on hand and the rest in receipts a day apart."""
+    day = 24 * 60
+    materials = {}
+    for k, m in enumerate(data.materials.values()):
+        total = m.total
+        on_hand = total // 5
+        receipts = [(day * (i + 1) + 60 * k, (total - on_hand) // 4) for i in range(4)]
+        materials[m.id] = MaterialData(m.id, on_hand, receipts)
+    return dataclasses.replace(data, materials=materials)
+
+
+def _same(a: Schedule | None, b: Schedule | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.ops == b.ops and a.accepted == b.accepted and a.sources == b.sources
+
+
+def _both(
+    monkeypatch: pytest.MonkeyPatch, data: ProblemData, sequence: list[int]
+) -> tuple[Schedule | None, Schedule | None]:
+    compiled = _run(data, sequence)
+    with monkeypatch.context() as m:
+        _python(m)
+        python = _run(data, sequence)
+    return compiled, python
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    orders=st.integers(5, 80),
+    seed=st.integers(1, 10_000),
+    load=st.sampled_from([0.5, 0.8]),
+    short=st.booleans(),
+    shuffle=st.integers(0, 1_000),
+)
+def test_compiled_and_python_dispatch_give_the_same_plan(
+    orders: int, seed: int, load: float, short: bool, shuffle: int
+) -> None:
+    data = _plant(orders, seed, load)
+    if short:
+        data = _short_of_materials(data)
+    sequence = list(range(len(data.orders)))
+    random.Random(shuffle).shuffle(sequence)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        compiled, python = _both(monkeypatch, data, sequence)
+    assert _same(compiled, python)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_plants_compared_use_every_feature(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    """Stock, rejected optional orders, crews of two and waits for material all occur.
+
+    Optional orders are due at their release and lateness is priced a hundred
+    times higher, so that they cost more late than rejected."""
+    data = _short_of_materials(_plant(120, seed))
+    dear = dataclasses.replace(data.weights, tardiness=data.weights.tardiness * 100)
+    orders = [o if o.firm else dataclasses.replace(o, due=o.release) for o in data.orders]
+    data = dataclasses.replace(data, weights=dear, orders=orders)
+    sequence = sorted(range(len(data.orders)), key=lambda o: -data.orders[o].due)
+    compiled, python = _both(monkeypatch, data, sequence)
+    assert compiled is not None and _same(compiled, python)
+    assert "stock" in compiled.sources.values()
+    assert not all(compiled.accepted)
+    assert any(len(op.staff) == 2 for op in compiled.ops)
+    firsts = [op for op in compiled.ops if op.position == 0]
+    receipts = {t for m in data.materials.values() for t, _ in m.receipts}
+    assert any(op.start in receipts for op in firsts)
+
+
+def test_a_replanned_plant_keeps_frozen_work_and_published_places_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scenario = scenario_from_data(generate(60, 5, load=0.8, due_scale=0.5))
+    first = build_problem(scenario)
+    dispatched = dispatch.dispatch_order(first)
+    assert dispatched is not None
+    published = make_plan(first, dispatched.schedule, Status.FEASIBLE)
+    freeze = scenario.horizon.start + timedelta(days=2)
+    policy = scenario.policy.model_copy(update={"freeze_until": freeze})
+    data = build_problem(with_changes(scenario, policy=policy, baseline=baseline_of(published)))
+    assert data.baseline and any(op.fixed_staff is not None for op in data.ops)
+    for shuffle in range(3):
+        sequence = list(range(len(data.orders)))
+        random.Random(shuffle).shuffle(sequence)
+        compiled, python = _both(monkeypatch, data, sequence)
+        assert _same(compiled, python)
+
+
+def test_a_dispatch_resumed_from_a_compiled_snapshot_equals_one_from_scratch() -> None:
+    data = _plant(90, 7)
+    dispatched = dispatch.dispatch_order(data)
+    assert dispatched is not None
+    sequence = dispatched.sequence
+    snapshots: list[Snapshot] = []
+    assert _run(data, sequence, snapshots=snapshots, every=10) is not None
+    assert [s.position for s in snapshots] == list(range(10, 90, 10))
+    moved = sequence[:45] + sequence[45:47][::-1] + sequence[47:]
+    resume = _resume_point(snapshots, 45)
+    assert resume is not None and resume.position == 40
+    resumed = _run(data, moved, resume)
+    assert resumed is not None and _same(resumed, _run(data, moved))
+    assert check_plan(data.scenario, make_plan(data, resumed, Status.FEASIBLE)).ok
+
+
+def test_rolling_search_is_the_same_compiled_or_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One sweep from the same start with the same seed: the same order of orders and plan."""
+    data = _plant(150, 3)
+    start = dispatch.dispatch_order(data, rules=2)
+    assert start is not None
+    far = time.monotonic() + 3600
+    compiled = dispatch.rolling_greedy(data, start, far, 11, sweeps=1, window=30)
+    _python(monkeypatch)
+    python = dispatch.rolling_greedy(data, start, far, 11, sweeps=1, window=30)
+    assert compiled.sequence == python.sequence and compiled.value == python.value
+    assert compiled.value < start.value
+
+
+def test_scaled_prices_are_the_order_costs_exactly() -> None:
+    data = _plant(60, 9)
+    schedule = _run(data, sorted(range(len(data.orders)), key=lambda o: -data.orders[o].due))
+    assert schedule is not None
+    prices = _prices(data)
+    costs = _order_costs(data, schedule)
+    assert any(costs.values())
+    assert prices.scaled(costs) == {o: int(c * prices.scale) for o, c in costs.items()}
+    total = sum(prices.scaled(costs).values())
+    t = terms(data, schedule)
+    assert Fraction(total, prices.scale) == t.tardiness + t.rejection
+
+
+def test_late_most_is_the_last_minute_that_costs_no_more_than_rejecting() -> None:
+    # 2 per hour late, rejection worth 3: 90 minutes cost exactly 3, 91 more.
+    assert kernels.late_most(Fraction(2), Fraction(1), Fraction(3)) == 90
+    assert kernels.late_most(Fraction(0), Fraction(1), Fraction(3)) == kernels.NEVER
+    assert kernels.late_most(Fraction(1), Fraction(1), Fraction(0)) == 0
