@@ -184,3 +184,12 @@ def test_late_most_is_the_last_minute_that_costs_no_more_than_rejecting() -> Non
     assert kernels.late_most(Fraction(2), Fraction(1), Fraction(3)) == 90
     assert kernels.late_most(Fraction(0), Fraction(1), Fraction(3)) == kernels.NEVER
     assert kernels.late_most(Fraction(1), Fraction(1), Fraction(0)) == 0
+
+
+def test_dispatch_benchmark_reports_identical_plans(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import dispatch_bench
+
+    assert dispatch_bench.main(["--orders", "40", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    row = [line for line in out.splitlines() if line.startswith("| 40 |")]
+    assert len(row) == 1 and row[0].endswith("| yes |")
