@@ -1101,8 +1101,19 @@ def ready() -> bool:
     background (once per process) and the caller dispatches in Python meanwhile."""
     if _warm.is_set():
         return True
-    warm_up_in_background()
+    if not _disabled:
+        warm_up_in_background()
     return False
+
+
+_disabled = False
+
+
+def disable() -> None:
+    """Use the Python dispatcher in this process unless the loops are ready already
+    (a process that should not spend its core compiling them)."""
+    global _disabled
+    _disabled = True
 
 
 def warm_up_in_background() -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from fractions import Fraction
@@ -193,3 +195,12 @@ def test_dispatch_benchmark_reports_identical_plans(capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     row = [line for line in out.splitlines() if line.startswith("| 40 |")]
     assert len(row) == 1 and row[0].endswith("| yes |")
+
+
+def test_a_process_told_not_to_compile_dispatches_in_python() -> None:
+    """The greedy search's process does not compile the loops while the solve does."""
+    program = "from engine import dispatch_kernels as k; k.disable(); print(k.ready(), k.warming())"
+    out = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["False", "False"]

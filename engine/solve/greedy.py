@@ -10,7 +10,9 @@ in the child, which a script without a ``__main__`` guard does not survive,
 and a daemonic process (a worker of a process pool) may not start one.
 
 Parent and child talk over two pipes, in pickled messages: the parent sends
-the problem, the start and the deadline, then the other search's better plans
+the problem, the start, the deadline and whether the dispatcher's compiled
+loops are ready (if not, the child dispatches in Python rather than compile them
+on the other core too), then the other search's better plans
 (as orders of orders) and ``None`` to stop; the child sends its better plans,
 at most a few a second, then ``None`` when it has ended, and waits for the
 parent to close its pipe before it exits, so that nothing sent is lost. A
@@ -164,7 +166,8 @@ class _Child:
         """Hand the search to the child and its plans to ``shared`` until it has ended."""
         ended = False
         try:
-            self._to.send((data, order, deadline, seed, os.getpid()))
+            compiled = dispatch_kernels.ready()
+            self._to.send((data, order, deadline, seed, os.getpid(), compiled))
             sent = shared.value
             while True:
                 if stop.is_set() or time.monotonic() >= deadline:
@@ -246,7 +249,14 @@ class _Inbox:
 
 def _child(down: Connection, up: Connection) -> None:
     """The child process: the greedy search, sending its better plans up."""
-    data, order, deadline, seed, parent = down.recv()
+    data, order, deadline, seed, parent, compiled = down.recv()
+    if compiled:
+        # In Numba's cache: loaded in a fraction of a second.
+        dispatch_kernels.warm_up_in_background()
+    else:
+        # Still being compiled by the parent: compiling them here too would take the
+        # other core's time; this search dispatches in Python instead.
+        dispatch_kernels.disable()
     inbox = _Inbox(down, parent)
     own: tuple[Schedule, Fraction] = (order.schedule, order.value)
     unsent: tuple[Schedule, Fraction] | None = None
@@ -281,8 +291,6 @@ def _child(down: Connection, up: Connection) -> None:
 
 def main(argv: list[str]) -> int:
     """Entry point of the child process (:data:`CHILD`), given its two pipes' descriptors."""
-    # The dispatcher's compiled loops load from Numba's cache while the problem arrives.
-    dispatch_kernels.warm_up_in_background()
     down = Connection(int(argv[0]), writable=False)
     up = Connection(int(argv[1]), readable=False)
     try:
