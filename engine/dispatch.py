@@ -1040,7 +1040,7 @@ def _dispatch_compiled(
 
 def _schedule_of(packed: kernels.Packed, state: kernels.State, sequence: list[int]) -> Schedule:
     """The plan the compiled loops left in ``state`` after dispatching ``sequence``."""
-    accepted = [False] * len(packed.data.orders)
+    accepted = [False] * packed.orders
     sources: dict[tuple[int, int], str] = {}
     ops: list[ScheduledOp] = []
     taken, src = state.accepted.tolist(), state.line_src.tolist()

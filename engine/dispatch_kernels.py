@@ -704,17 +704,23 @@ class Packed:
         The problem's arrays.
     machines, people
         Names of machine and person numbers.
+    orders
+        How many orders the problem has.
+    layout
+        Per order, its lines: (line index, line number, [(operation number, position)]).
+
+    It holds no reference to the problem it was packed from, which may then be
+    freed (the dispatcher keeps packings only while their problems live).
     """
 
-    def __init__(self, data: ProblemData, initial: Frozen, plant: Plant, sizes: dict[str, Any]):
-        self.data = data
+    def __init__(self, initial: Frozen, plant: Plant, sizes: dict[str, Any]):
         self.plant = plant
         self.initial = initial
         self._sizes = sizes
         self.machines: list[str] = sizes["machines"]
         self.people: list[str] = sizes["people"]
+        self.orders: int = sizes["orders"]
         self._local = threading.local()
-        # Per order: (order, [(line index, global line, [(global op, position)])]).
         self.layout: list[list[tuple[int, int, list[tuple[int, int]]]]] = sizes["layout"]
 
     def state(self) -> State:
@@ -749,7 +755,7 @@ class Packed:
             op_staff_off=_offsets(z["staff_room"]),
             op_staff_len=np.zeros(ops, np.int64),
             op_staff=np.zeros(sum(z["staff_room"]) + 1, np.int64),
-            accepted=np.zeros(len(self.data.orders), np.int64),
+            accepted=np.zeros(self.orders, np.int64),
             line_src=np.zeros(z["lines"], np.int64),
             ready=np.zeros(most_cands, np.int64),
             later=np.zeros(most_cands, np.int64),
@@ -985,6 +991,7 @@ def pack(data: ProblemData, initial: Any) -> Packed:
         op_staff=np.zeros(sum(op_cols["staff_room"]) + 1, np.int64),
     )
     sizes = {
+        "orders": len(data.orders),
         "machines": machines,
         "people": people,
         "layout": layout,
@@ -997,7 +1004,7 @@ def pack(data: ProblemData, initial: Any) -> Packed:
         "material_room": material_room,
         "most_order_ops": most_order_ops,
     }
-    return Packed(data, frozen, plant, sizes)
+    return Packed(frozen, plant, sizes)
 
 
 # --------------------------------------------------------------------------- compiling

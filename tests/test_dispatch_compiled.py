@@ -11,6 +11,7 @@ acceptance and every line's source.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import random
 import subprocess
 import sys
@@ -204,3 +205,14 @@ def test_a_process_told_not_to_compile_dispatches_in_python() -> None:
         [sys.executable, "-c", program], capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_a_problem_is_packed_once_and_forgotten_when_freed() -> None:
+    data = _plant(12, 4)
+    packed = dispatch._packed(data)
+    assert packed is not None and dispatch._packed(data) is packed
+    key = id(data)
+    assert key in dispatch._PER_PROBLEM
+    del data
+    gc.collect()
+    assert key not in dispatch._PER_PROBLEM
