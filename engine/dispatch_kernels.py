@@ -26,8 +26,8 @@ from math import floor
 from typing import Any, NamedTuple
 
 import numpy as np
-from numba import njit
 
+from engine.compiling import compiled
 from engine.problem import ProblemData
 
 NONE = -(1 << 62)
@@ -41,21 +41,10 @@ PRODUCTION = 2
 """Where a line comes from (``State.line_src``)."""
 
 
-def compiled(function: Callable[..., Any]) -> Any:
-    """Compile a function with Numba, cached on disk where Numba has a place for its cache."""
-    try:
-        return njit(cache=True, nogil=True)(function)
-    except RuntimeError:
-        return njit(nogil=True)(function)
-
-
 def inlined(function: Callable[..., Any]) -> Any:
-    """Like :func:`compiled`, inlined where it is called: the problem and state tuples
-    are large, and a call that is not inlined copies them."""
-    try:
-        return njit(cache=True, nogil=True, inline="always")(function)
-    except RuntimeError:
-        return njit(nogil=True, inline="always")(function)
+    """:func:`~engine.compiling.compiled`, inlined where it is called: small helpers of
+    the placement loop, called for every start tried."""
+    return compiled(function, inline=True)
 
 
 class Plant(NamedTuple):

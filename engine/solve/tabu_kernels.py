@@ -21,24 +21,9 @@ Candidate moves are rows of five integers:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
-from numba import njit
 
-
-def compiled(function: Callable[..., Any]) -> Any:
-    """Compile a function with Numba, cached on disk where Numba has a place for its cache.
-
-    Without one (a read-only installation and no writable user cache directory)
-    it is compiled afresh in every process instead of failing.
-    """
-    try:
-        return njit(cache=True, nogil=True)(function)
-    except RuntimeError:
-        return njit(nogil=True)(function)
-
+from engine.compiling import compiled
 
 FRONT = 0
 BACK = 1
