@@ -1090,6 +1090,8 @@ def warm_up() -> None:
 _warm = threading.Event()
 _warm_lock = threading.Lock()
 _warm_started = False
+_warm_failed = False
+_disabled = False
 
 
 def ready() -> bool:
@@ -1100,9 +1102,6 @@ def ready() -> bool:
     if not _disabled:
         warm_up_in_background()
     return False
-
-
-_disabled = False
 
 
 def disable() -> None:
@@ -1130,9 +1129,6 @@ def warm_up_in_background() -> None:
             _warm_failed = True
 
     threading.Thread(target=run, name="orderplan-dispatch-warm-up", daemon=True).start()
-
-
-_warm_failed = False
 
 
 def warming() -> bool:
