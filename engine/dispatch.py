@@ -532,7 +532,9 @@ def iterated_greedy(
         The best plan found (``start`` if none is better).
     """
     rng = random.Random(seed)
-    value, sequence, schedule = start.value, start.sequence, start.schedule
+    value, sequence = start.value, start.sequence
+    prices = _prices(data)
+    cost = prices.scaled(_order_costs(data, start.schedule))
     best = start
     n = len(sequence)
     if n < 2:
@@ -554,15 +556,15 @@ def iterated_greedy(
             other = restart()
             if other is not None:
                 other_snaps: list[Snapshot] = []
-                found = _run(data, other, snapshots=other_snaps, every=every)
+                found = _whole(data, other, None, other_snaps, every)
                 if found is not None:
-                    value, sequence, schedule = terms(data, found).total, other, found
+                    value, sequence, cost = found.value, other, found.cost
                     snaps, weights = other_snaps, None
         if snaps is None:
             snaps = []
             _run(data, sequence, snapshots=snaps, every=every)
         if weights is None:
-            weights = _pick_weights(_order_costs(data, schedule), sequence)
+            weights = _pick_weights(cost, sequence, prices.scale)
         stall += 1
         k = rng.randint(1, min(4, n - 1))
         picked = set()
@@ -580,20 +582,20 @@ def iterated_greedy(
             continue
         resume = _resume_point(snaps, first)
         fresh_snaps: list[Snapshot] = []
-        trial = _run(data, rest, resume, fresh_snaps, every)
+        # The plan itself is built only when it is the best so far.
+        trial = _whole(data, rest, resume, fresh_snaps, every, best.value)
         if trial is None:
             continue
-        trial_value = terms(data, trial).total
-        if trial_value <= value:
-            value, sequence, schedule = trial_value, rest, trial
+        if trial.value <= value:
+            value, sequence, cost = trial.value, rest, trial.cost
             kept = resume.position if resume is not None else 0
             snaps = [x for x in snaps if x.position <= kept] + fresh_snaps
             weights = None
-            if value < best.value:
-                best = Dispatched(schedule, sequence, value)
+            if trial.schedule is not None:
+                best = Dispatched(trial.schedule, sequence, value)
                 stall = 0
                 if on_improve is not None:
-                    on_improve(schedule, value)
+                    on_improve(trial.schedule, value)
     return best
 
 
@@ -602,6 +604,9 @@ ROLLING_FROM = 300
 
 WINDOW = 200
 """Most orders in the rolling search's window."""
+
+REACH = 0.5
+"""How far past its window, in windows, the rolling search's trials dispatch."""
 
 
 def order_search(
@@ -747,7 +752,7 @@ def rolling_greedy(
     rng = random.Random(seed)
     n = len(start.sequence)
     size = min(n, window or max(50, min(WINDOW, n // 5)))
-    reach = size + size // 2
+    reach = size + int(REACH * size)
     tries = max(20, size // 5)
     best = start
     if n < 2:
@@ -782,7 +787,7 @@ def rolling_greedy(
                     value, sequence, schedule = found_value, other, found
                     snaps, cost = other_snaps, prices.scaled(_order_costs(data, found))
         end, horizon = min(n, lo + size), min(n, lo + reach)
-        before, before_snaps = list(sequence), list(snaps)
+        before, before_snaps, before_cost = list(sequence), list(snaps), dict(cost)
         changed = False
         for _ in range(tries):
             # The window's last trial leaves time for the whole dispatch after it.
@@ -812,19 +817,18 @@ def rolling_greedy(
             resume = _resume_point(snaps, lo)
             begin = resume.position if resume is not None else 0
             fresh = []
-            whole_plan = _run(data, sequence, resume, fresh, every)
-            whole_value = None if whole_plan is None else terms(data, whole_plan).total
-            if whole_plan is not None and whole_value is not None and whole_value <= value:
-                value, schedule = whole_value, whole_plan
+            # The plan itself is built only when it is the best so far.
+            plan = _whole(data, sequence, resume, fresh, every, best.value)
+            if plan is not None and plan.value <= value:
+                value, cost = plan.value, plan.cost
                 snaps = [x for x in snaps if x.position <= begin] + fresh
-                if value < best.value:
-                    best = Dispatched(schedule, list(sequence), value)
+                if plan.schedule is not None:
+                    best = Dispatched(plan.schedule, list(sequence), value)
                     stall = 0
                     if on_improve is not None:
-                        on_improve(schedule, value)
+                        on_improve(plan.schedule, value)
             else:
-                sequence, snaps = before, before_snaps
-            cost = prices.scaled(_order_costs(data, schedule))
+                sequence, snaps, cost = before, before_snaps, before_cost
         lo += size // 2
         if lo + 1 >= n:
             lo = 0
@@ -1133,6 +1137,73 @@ def _trial(
         return None
     placed = schedule.ops[len(resume.ops) :] if isinstance(resume, _Snapshot) else schedule.ops
     return prices.scaled(_costs_of(data, schedule, orders, placed))
+
+
+@dataclass(frozen=True)
+class _Whole:
+    """A whole dispatch as the rolling search needs it."""
+
+    value: Fraction
+    """The plan's objective total."""
+    cost: dict[int, int]
+    """Every order's scaled tardiness or rejection cost (see :class:`_Prices`)."""
+    schedule: Schedule | None
+    """The plan, or None where it was not asked for."""
+
+
+def _whole(
+    data: ProblemData,
+    sequence: list[int],
+    resume: Snapshot | None,
+    snapshots: list[Snapshot],
+    every: int,
+    below: Fraction | None = None,
+) -> _Whole | None:
+    """Dispatch all of ``sequence`` as :func:`_run` does; None when a firm order does not fit.
+
+    The plan is built only when its objective is below ``below`` (always when that
+    is None). By the compiled loops the objective comes from their state, exactly,
+    without the plan: that takes most of a whole dispatch's time on 2,000 orders.
+    This needs every machine interval to be an operation of the plan, so it is not
+    done where operations are fixed or a published plan is kept to.
+    """
+    packed = _packed(data)
+    prices = _prices(data)
+    if packed is not None and not isinstance(resume, _Snapshot) and _unpinned(data):
+        state = _dispatch_compiled(packed, sequence, resume, snapshots, every, None)
+        if state is None:
+            return None
+        everyone = np.arange(packed.orders, dtype=np.int64)
+        done = kernels.completions(packed.plant, state, everyone).tolist()
+        cost = {o: prices.cost(o, d) for o, d in enumerate(done)}
+        last, minutes = kernels.machine_terms(packed.plant, state)
+        w = data.weights
+        value = (
+            Fraction(sum(cost.values()), prices.scale)
+            + w.makespan * Fraction(last, 60)
+            + w.changeover * Fraction(minutes, 60)
+        )
+        wanted = below is None or value < below
+        return _Whole(value, cost, _schedule_of(packed, state, sequence) if wanted else None)
+    schedule = _run(data, sequence, resume, snapshots, every)
+    if schedule is None:
+        return None
+    value = terms(data, schedule).total
+    cost = prices.scaled(_order_costs(data, schedule))
+    return _Whole(value, cost, schedule if below is None or value < below else None)
+
+
+def _unpinned(data: ProblemData) -> bool:
+    """Whether no operation is fixed beforehand and no published plan is kept to."""
+    found = _per_problem(
+        data,
+        "unpinned",
+        lambda: (
+            not data.baseline
+            and all(op.fixed_staff is None for line in data.lines for op in line.ops)
+        ),
+    )
+    return bool(found)
 
 
 def _fresh_state(data: ProblemData) -> _State:

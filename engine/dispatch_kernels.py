@@ -671,6 +671,25 @@ def completions(p: Plant, st: State, orders: np.ndarray) -> np.ndarray:
     return out
 
 
+@compiled
+def machine_terms(p: Plant, st: State) -> tuple[int, int]:
+    """The last minute any machine is busy and the changeover minutes between
+    directly consecutive intervals of different families, over all machines.
+
+    These are the plan's makespan and changeover time when every machine interval
+    is an operation of the plan, as when no operation is fixed beforehand.
+    """
+    last = 0
+    changeover = 0
+    for r in range(p.machines):
+        off, n = st.tl_off[r], st.tl_len[r]
+        for i in range(off, off + n):
+            last = max(last, st.tl_end[i])
+            if i > off and _differ(st.tl_family[i - 1], st.tl_family[i]):
+                changeover += p.mc_changeover[r]
+    return last, changeover
+
+
 # --------------------------------------------------------------------------- packing
 
 
@@ -1084,6 +1103,8 @@ def warm_up() -> None:
         raise RuntimeError("the compiled dispatcher did not place a lone operation at minute 0")
     if completions(plant, state, _array([0]))[0] != 10:
         raise RuntimeError("the compiled dispatcher did not complete a lone order at minute 10")
+    if machine_terms(plant, state) != (10, 0):
+        raise RuntimeError("the compiled dispatcher did not end a lone operation at minute 10")
     thaw(frozen, state)
 
 

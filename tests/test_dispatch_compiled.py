@@ -216,3 +216,19 @@ def test_a_problem_is_packed_once_and_forgotten_when_freed() -> None:
     del data
     gc.collect()
     assert key not in dispatch._PER_PROBLEM
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 10_000), st.integers(0, 1_000))
+def test_whole_dispatch_objective_without_a_plan_is_exact(plant: int, shuffle: int) -> None:
+    """The compiled whole dispatch's objective, taken from its state, is the plan's."""
+    data = _plant(40, plant)
+    sequence = list(range(len(data.orders)))
+    random.Random(shuffle).shuffle(sequence)
+    whole = dispatch._whole(data, sequence, None, [], 0)
+    assert whole is not None and whole.schedule is not None
+    t = terms(data, whole.schedule)
+    assert whole.value == t.total
+    assert whole.cost == _prices(data).scaled(_order_costs(data, whole.schedule))
+    again = dispatch._whole(data, sequence, None, [], 0, below=whole.value)
+    assert again is not None and again.value == whole.value and again.schedule is None
