@@ -534,7 +534,7 @@ def iterated_greedy(
     rng = random.Random(seed)
     value, sequence = start.value, start.sequence
     prices = _prices(data)
-    cost = prices.scaled(_order_costs(data, start.schedule))
+    cost = _cost_array(data, start.schedule)
     best = start
     n = len(sequence)
     if n < 2:
@@ -769,7 +769,7 @@ def rolling_greedy(
         return best
     value = terms(data, schedule).total
     prices = _prices(data)
-    cost = prices.scaled(_order_costs(data, schedule))
+    cost = _cost_array(data, schedule)
     lo, stall, swept = 0, 0, 0
     while time.monotonic() + whole < deadline and best.value > 0:
         if stop is not None and stop.is_set():
@@ -785,9 +785,9 @@ def rolling_greedy(
                 # taken up only when no worse than this search's own.
                 if found is not None and found_value is not None and found_value <= value:
                     value, sequence, schedule = found_value, other, found
-                    snaps, cost = other_snaps, prices.scaled(_order_costs(data, found))
+                    snaps, cost = other_snaps, _cost_array(data, found)
         end, horizon = min(n, lo + size), min(n, lo + reach)
-        before, before_snaps, before_cost = list(sequence), list(snaps), dict(cost)
+        before, before_snaps, before_cost = list(sequence), list(snaps), cost.copy()
         changed = False
         for _ in range(tries):
             # The window's last trial leaves time for the whole dispatch after it.
@@ -803,15 +803,15 @@ def rolling_greedy(
             begin = resume.position if resume is not None else 0
             fresh: list[Snapshot] = []
             # Later trials of this window resume before its end, never past it.
-            trial_cost = _trial(
-                data, rest[:horizon], resume, fresh, every, end, rest[begin:horizon]
-            )
+            tried = rest[begin:horizon]
+            trial_cost = _trial(data, rest[:horizon], resume, fresh, every, end, tried)
             if trial_cost is None:
                 continue
-            if sum(trial_cost.values()) <= sum(cost[i] for i in trial_cost):
+            at = np.asarray(tried, dtype=np.int64)
+            if trial_cost.sum() <= cost[at].sum():
                 sequence = rest
                 snaps = [x for x in snaps if x.position <= begin] + fresh
-                cost.update(trial_cost)
+                cost[at] = trial_cost
                 changed = True
         if changed:
             resume = _resume_point(snaps, lo)
@@ -851,7 +851,9 @@ def _moved(
     size = end - lo
     picked = {lo + rng.choices(range(size), weights=weights)[0] for _ in range(rng.randint(1, 4))}
     moved = [sequence[p] for p in sorted(picked)]
-    rest = [o for p, o in enumerate(sequence) if p not in picked]
+    rest = list(sequence)
+    for p in sorted(picked, reverse=True):
+        del rest[p]
     for order in moved:
         here = sequence.index(order, lo, end)
         position = here + rng.randint(-size, size // 2)
@@ -859,11 +861,10 @@ def _moved(
     return rest
 
 
-def _pick_weights(
-    cost: dict[int, Fraction] | dict[int, int], orders: list[int], scale: int = 1
-) -> list[float]:
-    """How often each of ``orders`` is picked for a move: its cost over ``scale``, plus a floor."""
-    values = [float(cost[i]) if scale == 1 else float(cost[i] / scale) for i in orders]
+def _pick_weights(cost: np.ndarray, orders: list[int], scale: int) -> list[float]:
+    """How often each of ``orders`` is picked for a move: its cost (an array of every
+    order's, as :class:`_Prices` scales them) over ``scale``, plus a floor."""
+    values = [float(c / scale) for c in cost[np.asarray(orders, dtype=np.int64)].tolist()]
     # Orders that cost nothing are picked too, now and then: moving them later
     # makes room as much as moving late ones earlier does.
     floor = max(sum(values) / len(values) / PICK_FLOOR, 1e-3)
@@ -1079,9 +1080,9 @@ class _Prices:
     """
 
     scale: int
-    per_minute: list[int]
-    rejection: list[int]
-    due: list[int]
+    per_minute: np.ndarray
+    rejection: np.ndarray
+    due: np.ndarray
 
     @classmethod
     def of(cls, data: ProblemData) -> _Prices:
@@ -1089,22 +1090,36 @@ class _Prices:
         late = [w.tardiness * o.tier_weight / 60 for o in data.orders]
         rejected = [w.rejection * o.value for o in data.orders]
         scale = math.lcm(1, *(f.denominator for f in late + rejected))
+        per_minute = [int(f * scale) for f in late]
+        rejection = [int(f * scale) for f in rejected]
+        # Machine integers where the costs of all orders add up within them, else
+        # Python's (exact at any size, slower).
+        most = max([0, *rejection, *(c * (2 * data.horizon + 1) for c in per_minute)])
+        kind = np.int64 if (len(late) + 1) * most < 2**62 else object
         return cls(
             scale,
-            [int(f * scale) for f in late],
-            [int(f * scale) for f in rejected],
-            [o.due for o in data.orders],
+            np.asarray(per_minute, dtype=kind),
+            np.asarray(rejection, dtype=kind),
+            np.asarray([o.due for o in data.orders], dtype=kind),
         )
 
-    def cost(self, order: int, done: int) -> int:
-        """The cost of ``order`` completed at ``done`` (-1: rejected)."""
-        if done < 0:
-            return self.rejection[order]
-        return self.per_minute[order] * max(0, done - self.due[order])
+    def costs(self, orders: np.ndarray, done: np.ndarray) -> np.ndarray:
+        """The costs of ``orders`` completed at ``done`` (-1: rejected)."""
+        late = np.maximum(done - self.due[orders], 0)
+        return np.where(done < 0, self.rejection[orders], self.per_minute[orders] * late)
 
     def scaled(self, costs: dict[int, Fraction]) -> dict[int, int]:
         """``costs`` times the scale, as integers (exactly)."""
         return {o: int(c * self.scale) for o, c in costs.items()}
+
+    def array(self, costs: dict[int, Fraction], orders: Iterable[int]) -> np.ndarray:
+        """The scaled costs of ``orders``, in their order, as :meth:`costs` gives them."""
+        return np.asarray([int(costs[o] * self.scale) for o in orders], dtype=self.per_minute.dtype)
+
+
+def _cost_array(data: ProblemData, schedule: Schedule) -> np.ndarray:
+    """Every order's scaled tardiness or rejection cost in ``schedule`` (see :class:`_Prices`)."""
+    return _prices(data).array(_order_costs(data, schedule), range(len(data.orders)))
 
 
 def _prices(data: ProblemData) -> _Prices:
@@ -1121,7 +1136,7 @@ def _trial(
     every: int,
     until: int,
     orders: list[int],
-) -> dict[int, int] | None:
+) -> np.ndarray | None:
     """Dispatch as :func:`_run` does; the scaled costs (:class:`_Prices`) of ``orders``,
     which must all be dispatched after ``resume``, or None when a firm order does not fit."""
     packed = _packed(data)
@@ -1130,13 +1145,13 @@ def _trial(
         state = _dispatch_compiled(packed, sequence, resume, snapshots, every, until)
         if state is None:
             return None
-        done = kernels.completions(packed.plant, state, np.asarray(orders, dtype=np.int64))
-        return {o: prices.cost(o, d) for o, d in zip(orders, done.tolist(), strict=True)}
+        picked = np.asarray(orders, dtype=np.int64)
+        return prices.costs(picked, kernels.completions(packed.plant, state, picked))
     schedule = _run(data, sequence, resume, snapshots, every, until)
     if schedule is None:
         return None
     placed = schedule.ops[len(resume.ops) :] if isinstance(resume, _Snapshot) else schedule.ops
-    return prices.scaled(_costs_of(data, schedule, orders, placed))
+    return prices.array(_costs_of(data, schedule, orders, placed), orders)
 
 
 @dataclass(frozen=True)
@@ -1145,7 +1160,7 @@ class _Whole:
 
     value: Fraction
     """The plan's objective total."""
-    cost: dict[int, int]
+    cost: np.ndarray
     """Every order's scaled tardiness or rejection cost (see :class:`_Prices`)."""
     schedule: Schedule | None
     """The plan, or None where it was not asked for."""
@@ -1174,12 +1189,11 @@ def _whole(
         if state is None:
             return None
         everyone = np.arange(packed.orders, dtype=np.int64)
-        done = kernels.completions(packed.plant, state, everyone).tolist()
-        cost = {o: prices.cost(o, d) for o, d in enumerate(done)}
+        cost = prices.costs(everyone, kernels.completions(packed.plant, state, everyone))
         last, minutes = kernels.machine_terms(packed.plant, state)
         w = data.weights
         value = (
-            Fraction(sum(cost.values()), prices.scale)
+            Fraction(int(cost.sum()), prices.scale)
             + w.makespan * Fraction(last, 60)
             + w.changeover * Fraction(minutes, 60)
         )
@@ -1189,7 +1203,7 @@ def _whole(
     if schedule is None:
         return None
     value = terms(data, schedule).total
-    cost = prices.scaled(_order_costs(data, schedule))
+    cost = _cost_array(data, schedule)
     return _Whole(value, cost, schedule if below is None or value < below else None)
 
 
