@@ -605,6 +605,9 @@ ROLLING_FROM = 300
 WINDOW = 200
 """Most orders in the rolling search's window."""
 
+TRIES = 0.7
+"""Trials per window of the rolling search, per order of the window (at least 20)."""
+
 REACH = 0.5
 """How far past its window, in windows, the rolling search's trials dispatch."""
 
@@ -753,7 +756,7 @@ def rolling_greedy(
     n = len(start.sequence)
     size = min(n, window or max(50, min(WINDOW, n // 5)))
     reach = size + int(REACH * size)
-    tries = max(20, size // 5)
+    tries = max(20, int(size * TRIES))
     best = start
     if n < 2:
         return best
@@ -797,38 +800,30 @@ def rolling_greedy(
             weights = _pick_weights(cost, sequence[lo:end], prices.scale)
             rest = _moved(rng, sequence, weights, lo, end)
             first = next((i for i in range(lo, end) if rest[i] != sequence[i]), None)
-            if first is None:
-                continue
-            resume = _resume_point(snaps, first)
-            begin = resume.position if resume is not None else 0
-            fresh: list[Snapshot] = []
-            # Later trials of this window resume before its end, never past it.
-            tried = rest[begin:horizon]
-            trial_cost = _trial(data, rest[:horizon], resume, fresh, every, end, tried)
-            if trial_cost is None:
-                continue
-            at = np.asarray(tried, dtype=np.int64)
-            if trial_cost.sum() <= cost[at].sum():
-                sequence = rest
-                snaps = [x for x in snaps if x.position <= begin] + fresh
-                cost[at] = trial_cost
-                changed = True
+            if first is not None:
+                resume = _resume_point(snaps, first)
+                begin = resume.position if resume is not None else 0
+                fresh: list[Snapshot] = []
+                # Later trials of this window resume before its end, never past it.
+                tried = rest[begin:horizon]
+                trial_cost = _trial(data, rest[:horizon], resume, fresh, every, end, tried)
+                at = np.asarray(tried, dtype=np.int64)
+                if trial_cost is not None and trial_cost.sum() <= cost[at].sum():
+                    sequence = rest
+                    snaps = [x for x in snaps if x.position <= begin] + fresh
+                    cost[at] = trial_cost
+                    changed = True
         if changed:
-            resume = _resume_point(snaps, lo)
-            begin = resume.position if resume is not None else 0
-            fresh = []
-            # The plan itself is built only when it is the best so far.
-            plan = _whole(data, sequence, resume, fresh, every, best.value)
-            if plan is not None and plan.value <= value:
-                value, cost = plan.value, plan.cost
-                snaps = [x for x in snaps if x.position <= begin] + fresh
-                if plan.schedule is not None:
-                    best = Dispatched(plan.schedule, list(sequence), value)
+            settled = _settle(data, sequence, snaps, lo, every, value, best.value)
+            if settled is None:
+                sequence, snaps, cost = before, before_snaps, before_cost
+            else:
+                value, snaps, cost, schedule_found = settled
+                if schedule_found is not None:
+                    best = Dispatched(schedule_found, list(sequence), value)
                     stall = 0
                     if on_improve is not None:
-                        on_improve(plan.schedule, value)
-            else:
-                sequence, snaps, cost = before, before_snaps, before_cost
+                        on_improve(schedule_found, value)
         lo += size // 2
         if lo + 1 >= n:
             lo = 0
@@ -836,6 +831,29 @@ def rolling_greedy(
             if sweeps is not None and swept >= sweeps:
                 break
     return best
+
+
+def _settle(
+    data: ProblemData,
+    sequence: list[int],
+    snaps: list[Snapshot],
+    lo: int,
+    every: int,
+    value: Fraction,
+    best: Fraction,
+) -> tuple[Fraction, list[Snapshot], np.ndarray, Schedule | None] | None:
+    """The whole dispatch of ``sequence``, changed from position ``lo`` on, if its
+    objective is no worse than ``value``: its objective, snapshots and order costs,
+    and its plan if it is better than ``best``; else None."""
+    resume = _resume_point(snaps, lo)
+    begin = resume.position if resume is not None else 0
+    fresh: list[Snapshot] = []
+    # The plan itself is built only when it is the best so far.
+    plan = _whole(data, sequence, resume, fresh, every, best)
+    if plan is None or plan.value > value:
+        return None
+    kept = [x for x in snaps if x.position <= begin] + fresh
+    return plan.value, kept, plan.cost, plan.schedule
 
 
 def _resume_point(snaps: list[Snapshot], position: int) -> Snapshot | None:

@@ -11,6 +11,7 @@ import random
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from fractions import Fraction
 
 import pytest
@@ -189,18 +190,27 @@ def test_warm_up_runs_every_inner_loop() -> None:
         assert kernel.signatures, f"{kernel.__name__} was not compiled"
 
 
-def _compiling_held(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
-    """A fresh warm-up state whose compiling goes on until the returned event is set."""
+@pytest.fixture
+def compiling_held(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """A fresh warm-up state whose compiling goes on until the given event is set.
+
+    The warm-up thread is let go and waited for before the state is put back: a
+    thread ending later would mark the next test's fresh state as compiled.
+    """
     release = threading.Event()
     monkeypatch.setattr(tabu, "_warm", threading.Event())
     monkeypatch.setattr(tabu, "_warm_started", False)
     monkeypatch.setattr(tabu, "_warm_ok", False)
     monkeypatch.setattr(tabu, "warm_up", lambda: release.wait(30))
-    return release
+    yield release
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name == "orderplan-warm-up":
+            thread.join(30)
 
 
-def test_waiting_for_the_inner_loops_ends_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
-    release = _compiling_held(monkeypatch)
+def test_waiting_for_the_inner_loops_ends_at_the_deadline(compiling_held: threading.Event) -> None:
+    release = compiling_held
     assert not tabu.ready()
     assert tabu.warming()
     began = time.monotonic()
@@ -211,8 +221,9 @@ def test_waiting_for_the_inner_loops_ends_at_the_deadline(monkeypatch: pytest.Mo
     assert not tabu.warming()
 
 
-def test_a_failed_warm_up_is_not_ready(monkeypatch: pytest.MonkeyPatch) -> None:
-    _compiling_held(monkeypatch)
+def test_a_failed_warm_up_is_not_ready(
+    monkeypatch: pytest.MonkeyPatch, compiling_held: threading.Event
+) -> None:
 
     def broken() -> None:
         raise RuntimeError("no compiler")
@@ -225,9 +236,9 @@ def test_a_failed_warm_up_is_not_ready(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_portfolio_keeps_its_deadline_while_the_inner_loops_compile(
-    monkeypatch: pytest.MonkeyPatch, workers: int
+    monkeypatch: pytest.MonkeyPatch, compiling_held: threading.Event, workers: int
 ) -> None:
-    release = _compiling_held(monkeypatch)
+    release = compiling_held
     called: list[int] = []
     monkeypatch.setattr(tabu, "tabu_search", lambda *a, **k: called.append(1))
     scenario = to_scenario(read_jsplib("la02"))
