@@ -1,7 +1,10 @@
-"""Numba compilation of the engine's inner loops (the tabu search's, the dispatcher's)."""
+"""Numba compilation of the engine's inner loops (the tabu search's, the dispatcher's),
+and their warm-up in the background."""
 
 from __future__ import annotations
 
+import atexit
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -21,3 +24,21 @@ def compiled(function: Callable[..., Any], *, inline: bool = False) -> Any:
         return njit(cache=True, **options)(function)
     except RuntimeError:
         return njit(**options)(function)
+
+
+EXIT_WAIT = 300.0
+"""Seconds a process that ends waits at most for compiling still going on in the background."""
+
+
+def in_background(run: Callable[[], None], name: str) -> threading.Thread:
+    """Run ``run`` (a compiling warm-up) in a daemon thread named ``name``.
+
+    A process that ends while it runs waits for it first (at most :data:`EXIT_WAIT`
+    seconds): the interpreter tearing itself down under a thread that is still
+    compiling can crash it, and the finished compile lands in Numba's cache for the
+    next process.
+    """
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    atexit.register(thread.join, EXIT_WAIT)
+    return thread

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from engine.compiling import compiled
+from engine.compiling import compiled, in_background
 from engine.problem import ProblemData
 
 NONE = -(1 << 62)
@@ -1149,7 +1149,7 @@ def warm_up_in_background() -> None:
             # Whatever went wrong compiling, the Python dispatcher stays in use.
             _warm_failed = True
 
-    threading.Thread(target=run, name="orderplan-dispatch-warm-up", daemon=True).start()
+    in_background(run, "orderplan-dispatch-warm-up")
 
 
 def warming() -> bool:

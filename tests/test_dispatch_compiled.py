@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import os
 import random
 import subprocess
 import sys
 import time
 from datetime import timedelta
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import assume, given, settings
@@ -236,3 +238,25 @@ def test_whole_dispatch_objective_without_a_plan_is_exact(plant: int, shuffle: i
     assert whole.cost.tolist() == [scaled[o] for o in range(len(data.orders))]
     again = dispatch._whole(data, sequence, None, [], 0, below=whole.value)
     assert again is not None and again.value == whole.value and again.schedule is None
+
+
+def test_a_process_ending_while_the_loops_compile_waits_for_them(tmp_path: Path) -> None:
+    """Ending under a thread that compiles can crash the interpreter: it waits instead,
+    and the loops land in the cache."""
+    cache = tmp_path / "cache"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from engine import dispatch_kernels as k; k.warm_up_in_background(); print('left')",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).parent.parent,
+        env={**os.environ, "NUMBA_CACHE_DIR": str(cache)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "left"
+    assert list(cache.rglob("*.nbi")), "nothing was compiled into the cache before the exit"

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.compiling import in_background
 from engine.problem import ProblemData
 from engine.schedule import Schedule, ScheduledOp
 from engine.solve import tabu_kernels as k
@@ -465,7 +466,7 @@ def warm_up_in_background() -> None:
         finally:
             _warm.set()
 
-    threading.Thread(target=run, name="orderplan-warm-up", daemon=True).start()
+    in_background(run, "orderplan-warm-up")
 
 
 def ready(deadline: float | None = None) -> bool:
