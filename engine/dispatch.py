@@ -606,7 +606,11 @@ WINDOW = 200
 """Most orders in the rolling search's window."""
 
 TRIES = 0.7
-"""Trials per window of the rolling search, per order of the window (at least 20)."""
+"""Trials per window of the rolling search, per order of the window (at least 20),
+where lateness and rejection make up at least half of the start's objective."""
+
+TRIES_UNLED = 0.2
+"""Trials per window of the rolling search, per order of the window, elsewhere."""
 
 REACH = 0.5
 """How far past its window, in windows, the rolling search's trials dispatch."""
@@ -756,7 +760,6 @@ def rolling_greedy(
     n = len(start.sequence)
     size = min(n, window or max(50, min(WINDOW, n // 5)))
     reach = size + int(REACH * size)
-    tries = max(20, int(size * TRIES))
     best = start
     if n < 2:
         return best
@@ -770,7 +773,12 @@ def rolling_greedy(
     whole = time.monotonic() - clock
     if schedule is None:
         return best
-    value = terms(data, schedule).total
+    parts = terms(data, schedule)
+    value = parts.total
+    # Where lateness and rejection lead, trials see what they change; elsewhere they
+    # are blind moves that the whole dispatch judges, and fewer per window pass.
+    led = 2 * (parts.tardiness + parts.rejection) >= value
+    tries = max(20, int(size * (TRIES if led else TRIES_UNLED)))
     prices = _prices(data)
     cost = _cost_array(data, schedule)
     lo, stall, swept = 0, 0, 0
