@@ -1134,10 +1134,6 @@ class _Prices:
         late = np.maximum(done - self.due[orders], 0)
         return np.where(done < 0, self.rejection[orders], self.per_minute[orders] * late)
 
-    def scaled(self, costs: dict[int, Fraction]) -> dict[int, int]:
-        """``costs`` times the scale, as integers (exactly)."""
-        return {o: int(c * self.scale) for o, c in costs.items()}
-
     def array(self, costs: dict[int, Fraction], orders: Iterable[int]) -> np.ndarray:
         """The scaled costs of ``orders``, in their order, as :meth:`costs` gives them."""
         return np.asarray([int(costs[o] * self.scale) for o in orders], dtype=self.per_minute.dtype)

@@ -21,6 +21,7 @@ from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -34,7 +35,7 @@ from engine.expedite import baseline_of, with_changes
 from engine.io import scenario_from_data
 from engine.model import Status
 from engine.problem import MaterialData, ProblemData, build_problem
-from engine.schedule import Schedule, make_plan, terms
+from engine.schedule import Schedule, completions, make_plan, terms
 
 COMPILE_WAIT = 600.0
 """Seconds to wait for the loops to be compiled (once after installing)."""
@@ -178,10 +179,14 @@ def test_scaled_prices_are_the_order_costs_exactly() -> None:
     prices = _prices(data)
     costs = _order_costs(data, schedule)
     assert any(costs.values())
-    assert prices.scaled(costs) == {o: int(c * prices.scale) for o, c in costs.items()}
-    total = sum(prices.scaled(costs).values())
+    orders = list(range(len(data.orders)))
+    scaled = prices.array(costs, orders)
+    assert [Fraction(c, prices.scale) for c in scaled.tolist()] == [costs[o] for o in orders]
+    done = completions(data, schedule)
+    at = np.asarray([done.get(o, -1) for o in orders], dtype=np.int64)
+    assert prices.costs(np.asarray(orders, dtype=np.int64), at).tolist() == scaled.tolist()
     t = terms(data, schedule)
-    assert Fraction(total, prices.scale) == t.tardiness + t.rejection
+    assert Fraction(int(scaled.sum()), prices.scale) == t.tardiness + t.rejection
 
 
 def test_late_most_is_the_last_minute_that_costs_no_more_than_rejecting() -> None:
@@ -234,8 +239,8 @@ def test_whole_dispatch_objective_without_a_plan_is_exact(plant: int, shuffle: i
     assert whole is not None and whole.schedule is not None
     t = terms(data, whole.schedule)
     assert whole.value == t.total
-    scaled = _prices(data).scaled(_order_costs(data, whole.schedule))
-    assert whole.cost.tolist() == [scaled[o] for o in range(len(data.orders))]
+    scaled = _prices(data).array(_order_costs(data, whole.schedule), range(len(data.orders)))
+    assert whole.cost.tolist() == scaled.tolist()
     again = dispatch._whole(data, sequence, None, [], 0, below=whole.value)
     assert again is not None and again.value == whole.value and again.schedule is None
 
