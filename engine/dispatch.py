@@ -790,13 +790,12 @@ def rolling_greedy(
             other = restart()
             if other is not None:
                 other_snaps: list[Snapshot] = []
-                found = _run(data, other, snapshots=other_snaps, every=every)
-                found_value = None if found is None else terms(data, found).total
+                found = _whole(data, other, None, other_snaps, every)
                 # Dispatched again, the other plan is mostly worse than it was: it is
                 # taken up only when no worse than this search's own.
-                if found is not None and found_value is not None and found_value <= value:
-                    value, sequence, schedule = found_value, other, found
-                    snaps, cost = other_snaps, _cost_array(data, found)
+                if found is not None and found.value <= value:
+                    value, sequence, cost = found.value, other, found.cost
+                    snaps = other_snaps
         end, horizon = min(n, lo + size), min(n, lo + reach)
         before, before_snaps, before_cost = list(sequence), list(snaps), cost.copy()
         changed = False
