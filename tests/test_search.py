@@ -29,11 +29,11 @@ from engine.io import scenario_from_data
 from engine.model import Scenario, Status
 from engine.problem import ProblemData, build_problem
 from engine.schedule import Schedule, ScheduledOp, compact, make_plan, terms
-from engine.solve import SolveParams, solve, tabu, tabu_kernels
+from engine.solve import SolveParams, sequence, solve, tabu, tabu_kernels
 from engine.solve.incumbent import Incumbent
 from engine.solve.params import model_defaults
 from engine.solve.portfolio import improve
-from engine.solve.sequence import hold_sequences
+from engine.solve.sequence import hold_sequences, improve_sequences
 from engine.solve.solver import apply_parameters, extract_schedule, hint_schedule
 from engine.solve.tabu_kernels import REASSIGN
 from tests.scenario_kit import base_scenario, operation, order, product
@@ -327,6 +327,30 @@ def test_holding_every_sequence_keeps_machine_order() -> None:
     assert terms(data, result).total < terms(data, late).total
     assert terms(data, result).total <= terms(data, start).total
     _checked(scenario, data, result)
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_sequence_steps_of_large_models_go_without_the_linear_relaxation(
+    large: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario = to_scenario(read_jsplib("la02"))
+    data = build_problem(scenario)
+    start = _start(data)
+    monkeypatch.setattr(sequence, "STEP_LP_OPERATIONS", len(data.ops) + (0 if large else 1))
+    levels: list[int] = []
+    solve_step = cp_model.CpSolver.solve
+
+    def seen(self: cp_model.CpSolver, model: cp_model.CpModel, *args: object) -> object:
+        levels.append(self.parameters.linearization_level)
+        return solve_step(self, model, *args)
+
+    monkeypatch.setattr(cp_model.CpSolver, "solve", seen)
+    shared = Incumbent(data, start)
+    improve_sequences(build_model(data), shared, time.monotonic() + 1.5, 1, seed=0)
+    assert levels
+    assert set(levels) == ({0} if large else {cp_model.CpSolver().parameters.linearization_level})
+    assert terms(data, shared.get()[0]).total <= terms(data, start).total
+    _checked(scenario, data, shared.get()[0])
 
 
 def test_incumbent_keeps_the_best_and_reports_it() -> None:
