@@ -163,7 +163,11 @@ def _finish_compiling(quiet: bool) -> None:
     if not tabu.warming() and not dispatch_kernels.warming():
         return
     if not quiet:
-        err.print("compiling the search's inner loops once after installing (a few seconds)")
+        # Mostly a load from Numba's cache, under a second; a compile after installing.
+        err.print(
+            "waiting for the search's inner loops to be ready"
+            " (compiling them once after installing takes a few seconds)"
+        )
     deadline = time.monotonic() + COMPILE_WAIT
     if tabu.warming():
         tabu.ready(deadline)

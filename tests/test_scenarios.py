@@ -163,7 +163,7 @@ def test_cli_solve_waits_for_compiling_after_writing_the_plan(
     )
     assert result.exit_code == 0, result.output
     assert seen == [True]
-    assert "compiling the search's inner loops once" in result.stderr
+    assert "waiting for the search's inner loops to be ready" in result.stderr
 
 
 def test_cli_check_accepts_a_good_plan(scenario_file: Path, plan_file: Path) -> None:
