@@ -18,10 +18,12 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/orderplan compile
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,api]'
+	$(BIN)/orderplan compile
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

@@ -11,19 +11,29 @@ from typing import Any
 from numba import njit
 
 
-def compiled(function: Callable[..., Any], *, inline: bool = False) -> Any:
+def compiled(function: Callable[..., Any], *, inline: bool = False, inner: bool = False) -> Any:
     """Compile a function with Numba, cached on disk where Numba has a place for its cache.
 
     Without one (a read-only installation and no writable user cache directory)
     it is compiled afresh in every process instead of failing. Compiled loops
     release the interpreter while they run. With ``inline``, the function is
-    inlined where other compiled functions call it.
+    inlined where other compiled functions call it. With ``inner``, it is called
+    only by other compiled functions: Numba builds no wrapper to call it from
+    Python, which on functions of the dispatcher's large tuples of arrays is a
+    sixth of their compile.
     """
     options: dict[str, Any] = {"nogil": True, "inline": "always" if inline else "never"}
+    if inner:
+        options.update(no_cpython_wrapper=True, no_cfunc_wrapper=True)
     try:
         return njit(cache=True, **options)(function)
     except RuntimeError:
+        UNCACHED.append(f"{function.__module__}.{function.__qualname__}")
         return njit(**options)(function)
+
+
+UNCACHED: list[str] = []
+"""Compiled functions for which Numba found no place for its disk cache."""
 
 
 EXIT_WAIT = 300.0

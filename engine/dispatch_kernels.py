@@ -33,12 +33,24 @@ from engine.problem import ProblemData
 NONE = -(1 << 62)
 """No minute: an operation that cannot be placed."""
 
+# Arguments of compiled calls as NumPy scalars, not Python literals: Numba compiles a
+# function again for every literal value it is called with (a quarter of the compile).
+YES, NO = np.bool_(True), np.bool_(False)
+ZERO = np.int64(0)
+NO_FAMILY = np.int64(-1)
+UNLIMITED = np.int64(NONE)
+
 NEVER = 1 << 62
 """Later than any minute of a plan."""
 
 STOCK = 1
 PRODUCTION = 2
 """Where a line comes from (``State.line_src``)."""
+
+
+def inner(function: Callable[..., Any]) -> Any:
+    """:func:`~engine.compiling.compiled` for a function only compiled code calls."""
+    return compiled(function, inner=True)
 
 
 def inlined(function: Callable[..., Any]) -> Any:
@@ -205,7 +217,7 @@ def _free_from(st: State, r: int, start: int, d: int, family: int, changeover: i
     return start
 
 
-@compiled
+@inner
 def _book(st: State, r: int, s: int, e: int, f: int) -> None:
     """Insert ``(s, e, f)`` into resource ``r``'s intervals after every one not above it."""
     off = st.tl_off[r]
@@ -227,7 +239,7 @@ def _book(st: State, r: int, s: int, e: int, f: int) -> None:
     st.tl_len[r] += 1
 
 
-@compiled
+@inner
 def _unbook(st: State, r: int, s: int, e: int, f: int) -> None:
     """Remove the first interval ``(s, e, f)`` of resource ``r``."""
     off = st.tl_off[r]
@@ -244,7 +256,7 @@ def _unbook(st: State, r: int, s: int, e: int, f: int) -> None:
     st.tl_len[r] -= 1
 
 
-@compiled
+@inner
 def _take(st: State, m: int, at: int, q: int) -> None:
     """Record ``q`` of material ``m`` taken at minute ``at`` (sorted by minute, then quantity)."""
     off = st.cons_off[m]
@@ -262,7 +274,7 @@ def _take(st: State, m: int, at: int, q: int) -> None:
     st.cons_len[m] += 1
 
 
-@compiled
+@inner
 def _untake(st: State, m: int, at: int, q: int) -> None:
     off = st.cons_off[m]
     n = off + st.cons_len[m]
@@ -307,7 +319,7 @@ def _enough(p: Plant, st: State, m: int, start: int, need: int) -> bool:
     return True
 
 
-@compiled
+@inner
 def _materials_at(p: Plant, st: State, line: int, start: int) -> int:
     """-1 if the line's materials can be taken at ``start``, -2 if never, else a later time."""
     later = -1
@@ -325,7 +337,7 @@ def _materials_at(p: Plant, st: State, line: int, start: int) -> int:
     return later
 
 
-@compiled
+@inner
 def _place_on(
     p: Plant, st: State, op: int, line: int, mode: int, earliest: int, prefer: bool, limit: int
 ) -> tuple[int, int]:
@@ -424,7 +436,7 @@ def _place_on(
     return NONE, 0
 
 
-@compiled
+@inner
 def _place(
     p: Plant, st: State, order: int, op: int, line: int, earliest: int
 ) -> tuple[int, int, int]:
@@ -434,7 +446,7 @@ def _place(
     if ref >= 0 and p.op_ref_start[op] >= earliest and not p.o_expedited[order]:
         for mode in range(p.op_mode_off[op], p.op_mode_off[op + 1]):
             if p.m_machine[mode] == ref:
-                s, got = _place_on(p, st, op, line, mode, p.op_ref_start[op], True, NONE)
+                s, got = _place_on(p, st, op, line, mode, p.op_ref_start[op], YES, UNLIMITED)
                 if s != NONE and s == p.op_ref_start[op]:
                     st.best_crew[:got] = st.crew[:got]
                     return mode, s, got
@@ -443,14 +455,14 @@ def _place(
         limit = NONE
         if best_mode >= 0:
             limit = best_start + p.m_duration[best_mode] - p.m_duration[mode]
-        s, got = _place_on(p, st, op, line, mode, earliest, False, limit)
+        s, got = _place_on(p, st, op, line, mode, earliest, NO, limit)
         if s != NONE:
             best_mode, best_start, best_got = mode, s, got
             st.best_crew[:got] = st.crew[:got]
     return best_mode, best_start, best_got
 
 
-@compiled
+@inner
 def _unplace(p: Plant, st: State, op: int, line: int) -> None:
     if p.op_fixed[op]:
         return
@@ -458,13 +470,13 @@ def _unplace(p: Plant, st: State, op: int, line: int) -> None:
     _unbook(st, st.op_machine[op], s, e, p.op_family[op])
     o = st.op_staff_off[op]
     for k in range(st.op_staff_len[op]):
-        _unbook(st, p.machines + st.op_staff[o + k], s, e, -1)
+        _unbook(st, p.machines + st.op_staff[o + k], s, e, NO_FAMILY)
     if p.op_position[op] == 0:
         for k in range(p.l_mat_off[line], p.l_mat_off[line + 1]):
             _untake(st, p.lm_material[k], s, p.lm_need[k])
 
 
-@compiled
+@inner
 def _schedule_line(p: Plant, st: State, order: int, line: int, placed: int) -> tuple[int, bool]:
     """Place a line's operations one after the other; the count of placed operations after
     them, and whether they all fit (if not, the line's operations are taken out again)."""
@@ -500,7 +512,7 @@ def _schedule_line(p: Plant, st: State, order: int, line: int, placed: int) -> t
         _book(st, machine, s, e, p.op_family[op])
         o = st.op_staff_off[op]
         for k in range(got):
-            _book(st, p.machines + st.best_crew[k], s, e, -1)
+            _book(st, p.machines + st.best_crew[k], s, e, NO_FAMILY)
             st.op_staff[o + k] = st.best_crew[k]
         st.op_staff_len[op] = got
         if p.op_position[op] == 0:
@@ -515,7 +527,7 @@ def _schedule_line(p: Plant, st: State, order: int, line: int, placed: int) -> t
     return placed, True
 
 
-@compiled
+@inner
 def _line_of(p: Plant, order: int, op: int) -> int:
     for line in range(p.o_line_off[order], p.o_line_off[order + 1]):
         if p.l_op_off[line] <= op < p.l_op_off[line + 1]:
@@ -533,7 +545,7 @@ def dispatch(p: Plant, st: State, sequence: np.ndarray, begin: int, end: int) ->
     """
     for position in range(begin, end):
         order = sequence[position]
-        placed = 0
+        placed = ZERO
         ok = True
         for line in range(p.o_line_off[order], p.o_line_off[order + 1]):
             product = p.l_product[line]

@@ -214,3 +214,43 @@ def test_cli_schema_prints_json_schema() -> None:
     schema = json.loads(result.stdout)
     assert "properties" in schema
     assert "orders" in schema["properties"]
+
+
+def test_cli_compile_warms_both_searches_loops(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import dispatch_kernels
+    from engine.solve import tabu
+
+    called: list[str] = []
+    monkeypatch.setattr(dispatch_kernels, "warm_up", lambda: called.append("dispatch"))
+    monkeypatch.setattr(tabu, "warm_up", lambda: called.append("tabu"))
+    result = runner.invoke(app, ["compile"])
+    assert result.exit_code == 0, result.output
+    assert called == ["dispatch", "tabu"]
+    assert "ready" in result.stderr
+
+
+def test_cli_compile_says_when_numba_has_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import compiling, dispatch_kernels
+    from engine.solve import tabu
+
+    monkeypatch.setattr(dispatch_kernels, "warm_up", lambda: None)
+    monkeypatch.setattr(tabu, "warm_up", lambda: None)
+    monkeypatch.setattr(compiling, "UNCACHED", ["engine.dispatch_kernels.dispatch"])
+    result = runner.invoke(app, ["compile"])
+    assert result.exit_code == 0, result.output
+    assert "NUMBA_CACHE_DIR" in result.stderr
+
+
+def test_cli_compile_reports_a_failed_compile_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine import dispatch_kernels
+
+    def fail() -> None:
+        raise RuntimeError("no LLVM here")
+
+    monkeypatch.setattr(dispatch_kernels, "warm_up", fail)
+    result = runner.invoke(app, ["compile"])
+    assert result.exit_code == 1
+    assert "no LLVM here" in result.stderr
+    assert "Traceback" not in result.output
