@@ -864,8 +864,14 @@ def _settle(
 
 
 def _resume_point(snaps: list[Snapshot], position: int) -> Snapshot | None:
-    """The last snapshot at or before ``position``, from which a dispatch can resume."""
-    return max((x for x in snaps if x.position <= position), key=lambda x: x.position, default=None)
+    """The last snapshot at or before ``position``, from which a dispatch can resume;
+    of two at one position, the compiled loops' (the Python one is from before they
+    were ready)."""
+    return max(
+        (x for x in snaps if x.position <= position),
+        key=lambda x: (x.position, isinstance(x, _CompiledSnapshot)),
+        default=None,
+    )
 
 
 def _moved(
@@ -1040,7 +1046,9 @@ def _dispatch_compiled(
 ) -> kernels.State | None:
     """:func:`_run` by the compiled loops, leaving the plan in the returned state.
 
-    A Python snapshot only gives its position: no snapshot is taken before it.
+    A Python snapshot (taken before the loops were ready) is not resumed from: the
+    dispatch starts over, and takes compiled snapshots from the start too, which
+    later dispatches resume from instead (see :func:`_resume_point`).
     """
     state = packed.state()
     n = len(sequence)
@@ -1050,7 +1058,7 @@ def _dispatch_compiled(
     else:
         kernels.thaw(packed.initial, state)
         begin = 0
-    after = 0 if resume is None else resume.position
+    after = begin
     cuts: list[int] = []
     if snapshots is not None and every:
         last = n if until is None else min(n, until)
@@ -1162,7 +1170,7 @@ def _trial(
     which must all be dispatched after ``resume``, or None when a firm order does not fit."""
     packed = _packed(data)
     prices = _prices(data)
-    if packed is not None and not isinstance(resume, _Snapshot):
+    if packed is not None:
         state = _dispatch_compiled(packed, sequence, resume, snapshots, every, until)
         if state is None:
             return None
@@ -1205,7 +1213,7 @@ def _whole(
     """
     packed = _packed(data)
     prices = _prices(data)
-    if packed is not None and not isinstance(resume, _Snapshot) and _unpinned(data):
+    if packed is not None and _unpinned(data):
         state = _dispatch_compiled(packed, sequence, resume, snapshots, every, None)
         if state is None:
             return None
@@ -1285,7 +1293,7 @@ def _run(
     not resumed from, only its position is kept.
     """
     packed = _packed(data)
-    if packed is not None and not isinstance(resume, _Snapshot):
+    if packed is not None:
         state = _dispatch_compiled(packed, sequence, resume, snapshots, every, until)
         return None if state is None else _schedule_of(packed, state, sequence)
     if isinstance(resume, _Snapshot):

@@ -1144,6 +1144,12 @@ def disable() -> None:
     _disabled = True
 
 
+def enable() -> None:
+    """Undo :func:`disable`: the loops are compiled (or loaded) when next asked for."""
+    global _disabled
+    _disabled = False
+
+
 def warm_up_in_background() -> None:
     """Start :func:`warm_up` in a thread of its own, once per process."""
     global _warm_started

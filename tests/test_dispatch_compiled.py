@@ -159,6 +159,34 @@ def test_a_dispatch_resumed_from_a_compiled_snapshot_equals_one_from_scratch() -
     assert check_plan(data.scenario, make_plan(data, resumed, Status.FEASIBLE)).ok
 
 
+def test_once_the_loops_are_ready_python_snapshots_give_way_to_compiled_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Snapshots taken in Python before the loops were ready: the next dispatch runs
+    compiled, from the start, and leaves compiled snapshots that later ones resume from."""
+    data = _plant(90, 7)
+    dispatched = dispatch.dispatch_order(data)
+    assert dispatched is not None
+    sequence = dispatched.sequence
+    snapshots: list[Snapshot] = []
+    with monkeypatch.context() as python:
+        python.setattr(dispatch, "_packed", lambda data: None)
+        assert _run(data, sequence, snapshots=snapshots, every=10) is not None
+    assert all(isinstance(s, dispatch._Snapshot) for s in snapshots)
+    moved = sequence[:45] + sequence[45:47][::-1] + sequence[47:]
+    resume = _resume_point(snapshots, 45)
+    assert isinstance(resume, dispatch._Snapshot)
+    fresh: list[Snapshot] = []
+    resumed = _run(data, moved, resume, fresh, 10)
+    assert resumed is not None and _same(resumed, _run(data, moved))
+    assert [s.position for s in fresh] == list(range(10, 90, 10))
+    assert all(isinstance(s, dispatch._CompiledSnapshot) for s in fresh)
+    later = _resume_point(snapshots + fresh, 45)
+    assert isinstance(later, dispatch._CompiledSnapshot) and later.position == 40
+    again = _run(data, moved, later)
+    assert again is not None and _same(again, resumed)
+
+
 def test_rolling_search_is_the_same_compiled_or_not(monkeypatch: pytest.MonkeyPatch) -> None:
     """One sweep from the same start with the same seed: the same order of orders and plan."""
     data = _plant(150, 3)

@@ -327,6 +327,79 @@ def test_greedy_process_stops_when_told_or_when_its_parent_is_gone() -> None:
     assert greedy._Inbox(theirs, os.getppid()).is_set()
 
 
+def test_greedy_process_loads_the_loops_when_its_parent_has_compiled_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from multiprocessing import Pipe
+
+    from engine import dispatch_kernels
+
+    calls: list[str] = []
+    monkeypatch.setattr(dispatch_kernels, "enable", lambda: calls.append("enable"))
+    monkeypatch.setattr(dispatch_kernels, "warm_up_in_background", lambda: calls.append("load"))
+    ours, theirs = Pipe()
+    inbox = greedy._Inbox(theirs, os.getppid())
+    ours.send(greedy.READY)
+    assert not inbox.is_set()
+    assert calls == ["enable", "load"] and inbox.other is None
+
+
+def test_greedy_parent_tells_its_process_once_the_loops_are_compiled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine import dispatch_kernels
+
+    _, data = _loaded(40, 3)
+    start, shared = _greedy_from(data)
+    answers = iter([False, False])
+    monkeypatch.setattr(dispatch_kernels, "ready", lambda: next(answers, True))
+    sent: list[object] = []
+    opened = greedy._Child.start
+
+    def recorded() -> greedy._Child | None:
+        child = opened()
+        assert child is not None
+        send = child._to.send
+
+        def record(message: object) -> None:
+            sent.append(message)
+            send(message)
+
+        child._to = type("Recorded", (), {"send": staticmethod(record), "close": child._to.close})()
+        return child
+
+    monkeypatch.setattr(greedy._Child, "start", staticmethod(recorded))
+    greedy.search(
+        data, start, shared, time.monotonic() + 3.0, 0, threading.Event(), in_process=True
+    )
+    # The start says "not compiled"; the loops are ready at the next look, said once.
+    assert sent[0][-1] is False  # type: ignore[index]
+    assert sent.count(greedy.READY) == 1
+    assert sent[-1] is None
+    assert shared.value < start.value
+
+
+@pytest.mark.parametrize(("seconds", "waits"), [(40.0, True), (5.0, False)])
+def test_greedy_search_in_this_thread_waits_for_loops_being_compiled_here(
+    monkeypatch: pytest.MonkeyPatch, seconds: float, waits: bool
+) -> None:
+    from engine import dispatch_kernels
+
+    _, data = _loaded(20, 5)
+    start, shared = _greedy_from(data)
+    until: list[float] = []
+    monkeypatch.setattr(dispatch_kernels, "warming", lambda: True)
+    monkeypatch.setattr(dispatch_kernels, "wait", lambda deadline: until.append(deadline))
+    monkeypatch.setattr(greedy, "order_search", lambda *args, **kwargs: start)
+    began = time.monotonic()
+    greedy.search(data, start, shared, began + seconds, 0, threading.Event(), in_process=False)
+    if waits:
+        # At most half the time left.
+        assert len(until) == 1 and until[0] == pytest.approx(began + seconds / 2, abs=0.5)
+    else:
+        assert until == []
+
+
 def test_rolling_search_improves_a_loaded_plant_and_its_plans_check() -> None:
     scenario, data = _loaded(80, 3)
     start = _start(data)
