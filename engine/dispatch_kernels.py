@@ -702,6 +702,19 @@ def machine_terms(p: Plant, st: State) -> tuple[int, int]:
     return last, changeover
 
 
+@compiled
+def frontier(p: Plant, st: State) -> int:
+    """The sum over machines of the minute each is last busy until (0 if never)."""
+    total = 0
+    for r in range(p.machines):
+        off, n = st.tl_off[r], st.tl_len[r]
+        last = 0
+        for i in range(off, off + n):
+            last = max(last, st.tl_end[i])
+        total += last
+    return total
+
+
 # --------------------------------------------------------------------------- packing
 
 

@@ -200,6 +200,77 @@ def test_rolling_search_is_the_same_compiled_or_not(monkeypatch: pytest.MonkeyPa
     assert compiled.value < start.value
 
 
+def _frozen_plant() -> ProblemData:
+    """A plant replanned from its published plan, with work frozen at fixed times and crews."""
+    scenario = scenario_from_data(generate(60, 5, load=0.8, due_scale=0.5))
+    first = build_problem(scenario)
+    dispatched = dispatch.dispatch_order(first)
+    assert dispatched is not None
+    published = make_plan(first, dispatched.schedule, Status.FEASIBLE)
+    freeze = scenario.horizon.start + timedelta(days=2)
+    policy = scenario.policy.model_copy(update={"freeze_until": freeze})
+    return build_problem(with_changes(scenario, policy=policy, baseline=baseline_of(published)))
+
+
+@pytest.mark.parametrize("kind", ["plant", "frozen"])
+def test_a_trial_frontier_and_costs_are_the_same_compiled_or_not(
+    monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    data = _plant(90, 4) if kind == "plant" else _frozen_plant()
+    assert kind == "plant" or any(op.fixed_staff is not None for op in data.ops)
+    n = len(data.orders)
+    for shuffle in range(3):
+        sequence = list(range(n))
+        random.Random(shuffle).shuffle(sequence)
+        until = 2 * n // 3
+        orders = sequence[: until + 5]
+        compiled = dispatch._trial(data, sequence[: until + 5], None, [], 0, until, orders)
+        with monkeypatch.context() as m:
+            _python(m)
+            python = dispatch._trial(data, sequence[: until + 5], None, [], 0, until, orders)
+        assert compiled is not None and python is not None
+        assert compiled.frontier == python.frontier
+        assert compiled.cost.tolist() == python.cost.tolist()
+        # The frontier is the sum of each machine's last busy minute in the plan.
+        schedule = _run(data, sequence[: until + 5])
+        assert schedule is not None
+        last: dict[str, int] = dict.fromkeys(data.machines, 0)
+        for op in schedule.ops:
+            last[op.machine] = max(last[op.machine], op.end)
+        assert compiled.frontier >= sum(last.values())
+        if kind == "plant":
+            assert compiled.frontier == sum(last.values())
+
+
+@pytest.mark.parametrize(("orders_from", "guarded"), [(0, True), (10**9, False)])
+def test_rolling_search_guards_the_frontier_on_large_plants_only(
+    monkeypatch: pytest.MonkeyPatch, orders_from: int, guarded: bool
+) -> None:
+    """From ``FRONTIER_FROM`` orders each window first measures the machines' frontier
+    as the order stands; the search is the same compiled or not either way."""
+    data = _plant(150, 3)
+    start = dispatch.dispatch_order(data, rules=2)
+    assert start is not None
+    monkeypatch.setattr(dispatch, "FRONTIER_FROM", orders_from)
+    measured: list[int] = []
+    trial = dispatch._trial
+
+    def counting(data, sequence, resume, snapshots, every, until, orders):  # type: ignore[no-untyped-def]
+        if not orders:
+            measured.append(len(sequence))
+        return trial(data, sequence, resume, snapshots, every, until, orders)
+
+    monkeypatch.setattr(dispatch, "_trial", counting)
+    far = time.monotonic() + 3600
+    compiled = dispatch.rolling_greedy(data, start, far, 11, sweeps=1, window=30)
+    assert bool(measured) == guarded
+    _python(monkeypatch)
+    python = dispatch.rolling_greedy(data, start, far, 11, sweeps=1, window=30)
+    assert compiled.sequence == python.sequence and compiled.value == python.value
+    assert compiled.value < start.value
+    assert check_plan(data.scenario, make_plan(data, compiled.schedule, Status.FEASIBLE)).ok
+
+
 def test_scaled_prices_are_the_order_costs_exactly() -> None:
     data = _plant(60, 9)
     schedule = _run(data, sorted(range(len(data.orders)), key=lambda o: -data.orders[o].due))
