@@ -124,9 +124,8 @@ def test_the_plants_compared_use_every_feature(monkeypatch: pytest.MonkeyPatch, 
     assert any(op.start in receipts for op in firsts)
 
 
-def test_a_replanned_plant_keeps_frozen_work_and_published_places_alike(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _frozen_plant() -> ProblemData:
+    """A plant replanned from its published plan, with work frozen at fixed times and crews."""
     scenario = scenario_from_data(generate(60, 5, load=0.8, due_scale=0.5))
     first = build_problem(scenario)
     dispatched = dispatch.dispatch_order(first)
@@ -134,7 +133,13 @@ def test_a_replanned_plant_keeps_frozen_work_and_published_places_alike(
     published = make_plan(first, dispatched.schedule, Status.FEASIBLE)
     freeze = scenario.horizon.start + timedelta(days=2)
     policy = scenario.policy.model_copy(update={"freeze_until": freeze})
-    data = build_problem(with_changes(scenario, policy=policy, baseline=baseline_of(published)))
+    return build_problem(with_changes(scenario, policy=policy, baseline=baseline_of(published)))
+
+
+def test_a_replanned_plant_keeps_frozen_work_and_published_places_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = _frozen_plant()
     assert data.baseline and any(op.fixed_staff is not None for op in data.ops)
     for shuffle in range(3):
         sequence = list(range(len(data.orders)))
@@ -198,18 +203,6 @@ def test_rolling_search_is_the_same_compiled_or_not(monkeypatch: pytest.MonkeyPa
     python = dispatch.rolling_greedy(data, start, far, 11, sweeps=1, window=30)
     assert compiled.sequence == python.sequence and compiled.value == python.value
     assert compiled.value < start.value
-
-
-def _frozen_plant() -> ProblemData:
-    """A plant replanned from its published plan, with work frozen at fixed times and crews."""
-    scenario = scenario_from_data(generate(60, 5, load=0.8, due_scale=0.5))
-    first = build_problem(scenario)
-    dispatched = dispatch.dispatch_order(first)
-    assert dispatched is not None
-    published = make_plan(first, dispatched.schedule, Status.FEASIBLE)
-    freeze = scenario.horizon.start + timedelta(days=2)
-    policy = scenario.policy.model_copy(update={"freeze_until": freeze})
-    return build_problem(with_changes(scenario, policy=policy, baseline=baseline_of(published)))
 
 
 @pytest.mark.parametrize("kind", ["plant", "frozen"])
