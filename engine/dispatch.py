@@ -1083,11 +1083,10 @@ def _dispatch_compiled(
     else:
         kernels.thaw(packed.initial, state)
         begin = 0
-    after = begin
     cuts: list[int] = []
     if snapshots is not None and every:
         last = n if until is None else min(n, until)
-        cuts = list(range((after // every + 1) * every, last, every))
+        cuts = list(range((begin // every + 1) * every, last, every))
     order = np.asarray(sequence, dtype=np.int64)
     position = begin
     for cut in [*cuts, n]:
@@ -1234,15 +1233,10 @@ def _frontier(data: ProblemData, schedule: Schedule) -> int:
 
 
 def _fixed_ends(data: ProblemData) -> dict[str, int]:
-    """Each machine's last minute busy with operations fixed beforehand (:func:`_fresh_state`)."""
-    ends: dict[str, int] = {}
-    for line in data.lines:
-        for op in line.ops:
-            if op.fixed_staff is not None:
-                mode = op.modes[0]
-                end = mode.starts[0][0] + mode.duration
-                ends[mode.machine] = max(ends.get(mode.machine, 0), end)
-    return ends
+    """Each machine's last minute busy before any order is dispatched (operations fixed
+    beforehand, as :func:`_fresh_state` books them)."""
+    machines = _fresh_state(data).machines
+    return {m: max(end for _, end, _ in t.busy) for m, t in machines.items() if t.busy}
 
 
 @dataclass(frozen=True)
@@ -1351,8 +1345,8 @@ def _run(
     ``until``, if given) is appended to it.
 
     Once :mod:`engine.dispatch_kernels` is compiled, the orders are placed by its
-    compiled loops (the same plan, sooner); a snapshot of the other kind is then
-    not resumed from, only its position is kept.
+    compiled loops (the same plan, sooner); a Python snapshot is then not resumed
+    from (see :func:`_dispatch_compiled`).
     """
     packed = _packed(data)
     if packed is not None:
